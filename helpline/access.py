@@ -1,0 +1,43 @@
+"""Who may reach which page: the one place that marks views public or role-bound.
+
+The two-factor middleware denies every view by default; a view is reachable
+without a verified second factor only when it is marked here.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from helpline.models import Role
+
+
+def public(view):
+    """Reachable with no login at all (health checks, the children's chat, webhooks)."""
+    view.helpline_access = "public"
+    return view
+
+
+def password_only(view):
+    """Reachable after the password step, before the second factor (enrolment, verification, logout)."""
+    view.helpline_access = "password_only"
+    return view
+
+
+def role_of(user) -> str | None:
+    staff = getattr(user, "staff", None) if user.is_authenticated else None
+    return staff.role if staff else None
+
+
+def role_required(*roles: Role):
+    """Limit a view to staff whose role is one of ``roles``; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if role_of(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

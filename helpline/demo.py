@@ -1,0 +1,76 @@
+"""Demo data: one line and one user of each role, enrolled in 2FA. Never in production."""
+
+import secrets
+from base64 import b32encode
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from helpline.models import Role, Staff
+from helpline.services import helpline_ensure, staff_create
+from helpline.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
+
+DEMO_LINE = "demo"
+DEMO_USERS = [
+    ("counsellor", Role.COUNSELLOR),
+    ("supervisor", Role.SUPERVISOR),
+    ("admin", Role.ADMIN),
+    ("authority", Role.AUTHORITY),
+]
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    password: str
+    totp_secret: str
+    backup_codes: list[str]
+
+
+@transaction.atomic
+def demo_seed() -> list[DemoLogin]:
+    """Create what is missing and give every demo user a fresh password and backup codes.
+
+    Running it again changes nothing else, so it is safe on every start.
+    """
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("Demo data never loads in production.")
+    helpline_ensure(
+        slug=DEMO_LINE,
+        name="Demo child helpline",
+        languages=["en", "fr", "sw"],
+        out_of_hours_message="We are closed now. If you are in danger, call 112.",
+    )
+    User = get_user_model()
+    logins = []
+    for username, role in DEMO_USERS:
+        password = _readable_password()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            staff = staff_create(
+                username=username,
+                password=password,
+                role=role,
+                line_slugs=[DEMO_LINE],
+                languages=["en", "fr", "sw"],
+            )
+            user = staff.user
+        else:
+            Staff.objects.get_or_create(user=user, defaults={"role": role})
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
+        codes = backup_codes_issue(user=user)
+        logins.append(DemoLogin(username, role, password, b32encode(device.bin_key).decode(), codes))
+    return logins
+
+
+def _readable_password() -> str:
+    return "-".join(secrets.token_hex(3) for _ in range(4))

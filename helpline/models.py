@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Helpline(models.Model):
+    """A line the organisation runs: a child line, a parent line, a prevention line."""
+
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    languages = models.JSONField(_("languages"), default=list, help_text=_("Language codes, first is the default."))
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # {"mon": [["08:00", "20:00"]], ...}; empty means always open.
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    out_of_hours_message = models.TextField(_("out-of-hours message"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("helpline")
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    COUNSELLOR = "counsellor", _("Counsellor")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+    AUTHORITY = "authority", _("Authority")
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+class Staff(models.Model):
+    """The helpline profile of a user: what they do, where, in which languages, how much at once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    lines = models.ManyToManyField(Helpline, related_name="staff", blank=True, verbose_name=_("lines"))
+    team = models.CharField(_("team"), max_length=80, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=3, help_text=_("How many conversations at once.")
+    )
+    presence = models.CharField(_("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="staff_role_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.get_role_display()})"

@@ -1,0 +1,81 @@
+"""Write paths of two-factor authentication: enrolment, backup codes, verification, reset.
+
+django-otp does the cryptography and throttling; this module decides the flow.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+BACKUP_DEVICE_NAME = "backup"
+TOTP_DEVICE_NAME = "authenticator"
+
+
+def twofactor_is_enrolled(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+@transaction.atomic
+def totp_enrolment_start(*, user) -> TOTPDevice:
+    """The pending authenticator for ``user``: reused across page loads until confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, request, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the authenticator with a valid code; return the fresh backup codes, or None if the code is wrong."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if device.confirmed or not device.verify_token(token):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_issue(user=device.user)
+    otp_login(request, device)
+    _audit(request, "2fa.enrolled", user=device.user)
+    return codes
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, request) -> list[str]:
+    codes = backup_codes_issue(user=request.user)
+    _audit(request, "2fa.backup_codes_regenerated", user=request.user)
+    return codes
+
+
+def twofactor_verify(*, request, token: str) -> bool:
+    """Accept a TOTP code or an unused backup code (which is then spent)."""
+    device = match_token(request.user, token.strip().replace(" ", ""))
+    if device is None:
+        _audit(request, "2fa.failed", user=request.user)
+        return False
+    otp_login(request, device)
+    _audit(request, "2fa.verified", user=request.user, device=device.persistent_id)
+    return True
+
+
+@transaction.atomic
+def twofactor_reset(*, actor, user) -> None:
+    """Remove every device of ``user``; their next login starts enrolment again."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    _audit(None, "2fa.reset", user=user, actor=actor)
+
+
+def backup_codes_issue(*, user) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(settings.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def _audit(request, action: str, *, user, actor=None, **details) -> None:
+    from helpline.audit.services import audit_record
+
+    audit_record(request=request, action=action, actor=actor or user, subject=user, details=details)

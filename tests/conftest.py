@@ -1,0 +1,121 @@
+"""Shared fixtures. Users are named for their roles (counsellor, supervisor, admin, authority, outsider)."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+
+def pytest_configure(config):
+    """The suite runs against real PostgreSQL and Redis; it stops loudly when they cannot be reached."""
+    problems = []
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith("postgres"):
+        problems.append("DATABASE_URL must point at PostgreSQL (make test sets it)")
+    if not redis_url.startswith("redis"):
+        problems.append("REDIS_URL must point at Redis (make test sets it)")
+    for name, url in (("PostgreSQL", database_url), ("Redis", redis_url)):
+        parsed = urlparse(url)
+        if parsed.hostname:
+            try:
+                socket.create_connection((parsed.hostname, parsed.port or 0), timeout=3).close()
+            except OSError as exc:
+                problems.append(f"{name} at {parsed.hostname}:{parsed.port} is unreachable ({exc})")
+    if problems:
+        pytest.exit("Test services missing:\n  " + "\n  ".join(problems), returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(settings):
+    """Each test starts with an empty cache and no remembered lockouts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    # Password hashing is not under test here and its full strength costs seconds a login.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture
+def demo_line(db):
+    from helpline.services import helpline_ensure
+
+    return helpline_ensure(slug="demo", name="Demo line", languages=["en", "fr", "sw"])
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_staff(username, role, *, line=None, enrolled=True):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from helpline.services import staff_create
+
+    staff = staff_create(
+        username=username,
+        password=PASSWORD,
+        role=role,
+        line_slugs=[line.slug] if line else [],
+        languages=["en"],
+    )
+    if enrolled:
+        TOTPDevice.objects.create(user=staff.user, name="authenticator", confirmed=True)
+    return staff.user
+
+
+@pytest.fixture
+def counsellor(demo_line):
+    return make_staff("counsellor", "counsellor", line=demo_line)
+
+
+@pytest.fixture
+def supervisor(demo_line):
+    return make_staff("supervisor", "supervisor", line=demo_line)
+
+
+@pytest.fixture
+def admin_user(demo_line):
+    return make_staff("administrator", "admin")
+
+
+@pytest.fixture
+def authority(demo_line):
+    return make_staff("authority", "authority")
+
+
+@pytest.fixture
+def outsider(db):
+    """A user with a password and a device but no helpline role."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.create_user("outsider", password=PASSWORD)
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return user
+
+
+def totp_now(user) -> str:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+
+
+def login_verified(client, user):
+    """Log in the way a person does: password, then a code from the authenticator."""
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    response = client.post("/2fa/verify/", {"token": totp_now(user)})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+@pytest.fixture
+def verified_client(client):
+    def _login(user):
+        return login_verified(client, user)
+
+    return _login
