@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "helpline",
+    "helpline.vault",
+    "helpline.audit",
     "cases",
     "referrals",
     "integrations",
