@@ -30,8 +30,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  HELPLINE_VAR_DIR=$(CURDIR)/var/test HELPLINE_INPROCESS_WORKER=false \
+	env -u DATABASE_URL -u REDIS_URL HELPLINE_VAR_DIR=$(CURDIR)/var/test-migrations HELPLINE_INPROCESS_WORKER=false \
 	  $(PY) manage.py makemigrations --check --dry-run -v0
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  HELPLINE_VAR_DIR=$(CURDIR)/var/test HELPLINE_INPROCESS_WORKER=false \

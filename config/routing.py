@@ -1,3 +1,9 @@
 """WebSocket routes of every app, gathered in one list."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from helpline.consumers import ConsoleConsumer
+from helpline.webchat.routing import websocket_urlpatterns as webchat_websocket_urlpatterns
+
+websocket_urlpatterns: list = [*webchat_websocket_urlpatterns]
+websocket_urlpatterns.append(path("ws/console/", ConsoleConsumer.as_asgi()))

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, NONCE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -166,6 +166,18 @@ TASKS_INPROCESS_WORKER = env_bool("HELPLINE_INPROCESS_WORKER", not PRODUCTION)
 # /healthz reports the worker stalled when a ready task has waited longer than this.
 TASKS_STALL_SECONDS = env_int("HELPLINE_TASK_STALL_SECONDS", 120)
 
+# --- Channels -----------------------------------------------------------------------
+# Which adapter sends each channel's messages (helpline.gateways.Gateway).
+HELPLINE_GATEWAYS = {
+    "sms": "integrations.twilio.gateway.TwilioGateway",
+    "whatsapp": "integrations.twilio.gateway.TwilioGateway",
+    "webchat": "helpline.webchat.gateway.WebChatGateway",
+}
+HELPLINE_SEND_MAX_ATTEMPTS = env_int("HELPLINE_SEND_MAX_ATTEMPTS", 5)
+HELPLINE_SEND_RETRY_SECONDS = env_int("HELPLINE_SEND_RETRY_SECONDS", 10)
+# Where the Twilio REST API is; only tests point it at a local fake.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+
 # --- Authentication, 2FA, sessions ----------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -206,7 +218,8 @@ CSRF_COOKIE_SECURE = PRODUCTION
 
 # --- HTTP security ---------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "no-referrer" makes browsers send "Origin: null" on form posts, which CSRF checks refuse.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
@@ -215,7 +228,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

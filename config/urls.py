@@ -8,6 +8,7 @@ require_verified_admin(admin.site)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("integrations/", include("integrations.urls")),
     path("", include("referrals.urls")),
     path("", include("helpline.urls")),
 ]

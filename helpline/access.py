@@ -41,3 +41,19 @@ def role_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+def session_is_verified(user, session) -> bool:
+    """Whether this session passed the second factor, checked the way OTPMiddleware does.
+
+    WebSocket consumers do not run the HTTP middleware, so they call this with
+    the scope's user and session instead of trusting ``user.is_authenticated``.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if user is None or not user.is_authenticated or session is None:
+        return False
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is not None and device.user_id == user.pk and device.confirmed

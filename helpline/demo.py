@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from helpline.models import Role, Staff
 from helpline.services import helpline_ensure, staff_create
 from helpline.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
+from helpline.webchat.services import webchat_endpoint_ensure
 
 DEMO_LINE = "demo"
 DEMO_USERS = [
@@ -32,20 +33,26 @@ class DemoLogin:
     backup_codes: list[str]
 
 
-@transaction.atomic
 def demo_seed() -> list[DemoLogin]:
     """Create what is missing and give every demo user a fresh password and backup codes.
 
     Running it again changes nothing else, so it is safe on every start.
     """
+    # Refuse before touching the database at all.
     if settings.PRODUCTION:
         raise ImproperlyConfigured("Demo data never loads in production.")
-    helpline_ensure(
+    return _demo_seed()
+
+
+@transaction.atomic
+def _demo_seed() -> list[DemoLogin]:
+    line = helpline_ensure(
         slug=DEMO_LINE,
         name="Demo child helpline",
         languages=["en", "fr", "sw"],
         out_of_hours_message="We are closed now. If you are in danger, call 112.",
     )
+    webchat_endpoint_ensure(line=line)
     User = get_user_model()
     logins = []
     for username, role in DEMO_USERS:

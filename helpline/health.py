@@ -1,12 +1,13 @@
 """The state of the parts the platform needs: database, channel layer, task worker."""
 
 import uuid
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 
 def health_report() -> dict:
@@ -55,8 +56,13 @@ def _tasks() -> dict:
     """The worker is stalled when a ready task has waited longer than the threshold."""
     ready = DBTaskResult.objects.ready()
     oldest = ready.order_by("enqueued_at").values_list("enqueued_at", "run_after").first()
-    # A delayed task (a retry with backoff) starts waiting at its run_after.
-    waited = (timezone.now() - min(max(oldest), timezone.now())).total_seconds() if oldest else 0.0
+    waited = 0.0
+    if oldest:
+        enqueued_at, run_after = oldest
+        # A delayed task (a retry with backoff) starts waiting at its run_after;
+        # django-tasks-db marks "no delay" with the largest date.
+        since = enqueued_at if run_after == get_date_max() else max(enqueued_at, run_after)
+        waited = max((timezone.now() - since).total_seconds(), 0.0)
     if waited > settings.TASKS_STALL_SECONDS:
         raise TaskWorkerStalled
     return {

@@ -27,14 +27,21 @@ def pytest_configure(config):
         pytest.exit("Test services missing:\n  " + "\n  ".join(problems), returncode=3)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in this
+    thread for the whole session, and async tests cannot start their own after it."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state(settings):
-    """Each test starts with an empty cache and no remembered lockouts."""
+    """Each test starts with an empty cache and no values remembered for log redaction."""
     from django.core.cache import cache
 
+    from helpline.redaction import forget_protected
+
     cache.clear()
-    # Password hashing is not under test here and its full strength costs seconds a login.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    forget_protected()
     yield
 
 

@@ -1,7 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "helpline.audit"
     label = "audit"
-    verbose_name = "Audit trail"
+    verbose_name = _("Audit trail")
+
+    def ready(self):
+        from helpline.audit import signals  # noqa: F401

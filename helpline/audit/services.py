@@ -1,5 +1,174 @@
-"""Audit trail write path (placeholder until the audit app lands)."""
+"""Write path of the audit trail: one function, ``audit_record``."""
+
+import ipaddress
+import json
+import re
+
+from django.db import NotSupportedError, connections, router, transaction
+from django.utils import timezone
+
+from helpline.audit.chain import GENESIS_HASH, canonical_json, event_hash
+from helpline.audit.models import AuditEvent
+from helpline.redaction import redact
+
+# Every writer of the chain takes this PostgreSQL advisory lock; the value only
+# has to be the same everywhere ("audit" in ASCII).
+CHAIN_LOCK_KEY = 0x6175646974
+
+ACTION_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
+MAX_ACTION_LENGTH = 64
+MAX_REASON_LENGTH = 1000
+# Details are facts about an event (a device id, a count, a field name), never content.
+MAX_DETAILS_LENGTH = 4096
 
 
-def audit_record(*, action: str, actor=None, subject=None, request=None, record=None, reason: str = "", details=None):
-    return None
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    subject=None,
+    request=None,
+    record=None,
+    reason: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail and return it.
+
+    - ``action``: a name from ``helpline.audit.actions`` (lower-case, dotted).
+    - ``actor``: the user who acted; None (or anonymous) for the system.
+    - ``subject``: a user the event is about (whose 2FA was reset, who failed to log in).
+    - ``record``: a saved model instance the event is about; its ``app_label.model``
+      and primary key are stored, never its contents.
+    - ``request``: used only for the client address (REMOTE_ADDR). No headers,
+      body, cookies or query string are read.
+    - ``reason``: why a person did it ("break glass" justification). Phone
+      numbers, e-mail addresses and any protected value that passed through the
+      vault in this context are masked before storing.
+    - ``details``: a small JSON object of non-sensitive facts. Only strings,
+      integers, booleans, null, lists and objects (floats do not round-trip
+      exactly through PostgreSQL's jsonb, so the hash could not be recomputed).
+
+    NEVER pass message bodies, case notes, transcripts, names of children or
+    other people involved, phone numbers, handles or addresses of the public,
+    passwords, codes or keys, in ``reason`` or ``details``. The audit trail is
+    kept forever and cannot be edited or shredded: what goes in stays. Point at
+    the record instead (``record=case``) and let the reader open it through the
+    vault, which audits that read in turn.
+
+    The event joins the caller's transaction, so it is rolled back with the
+    action it describes. On PostgreSQL the chain lock is then held until the
+    caller commits: record the event at the end of the transaction, after the
+    row locks the action needs, to keep the lock short and avoid lock-order deadlocks.
+    """
+    actor_id, actor_username = _who(actor)
+    subject_id, subject_username = _who(subject)
+    record_type, record_id = _record_reference(record)
+    fields = {
+        "action": _clean_action(action),
+        "actor_id": actor_id,
+        "actor_username": actor_username,
+        "subject_id": subject_id,
+        "subject_username": subject_username,
+        "record_type": record_type,
+        "record_id": record_id,
+        "reason": redact(str(reason))[:MAX_REASON_LENGTH],
+        "details": _clean_details(details),
+        "ip_address": _client_address(request),
+    }
+    using = router.db_for_write(AuditEvent)
+    with transaction.atomic(using=using):
+        _chain_lock(connections[using])
+        prev_hash = (
+            AuditEvent.objects.using(using).order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+        )
+        # Taken under the lock, so timestamps follow the chain's order.
+        fields["created_at"] = timezone.now()
+        event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash=prev_hash, fields=fields))
+        event._linked = True
+        event.save(using=using)
+    return event
+
+
+def _chain_lock(connection) -> None:
+    """Serialise appends so that exactly one writer at a time reads the head and links to it."""
+    if connection.vendor == "postgresql":
+        # Transaction-scoped: released at the outermost commit or rollback, never leaked.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    elif connection.vendor == "sqlite":
+        # The settings open every SQLite transaction with BEGIN IMMEDIATE, which
+        # already holds the database's single write lock. Were that changed, a
+        # second writer would fail with "database is locked" (and the unique
+        # prev_hash would refuse a fork), not silently fork the chain.
+        pass
+    else:
+        raise NotSupportedError(f"The audit trail supports PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+def _who(user) -> tuple[int | None, str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, ""
+    return user.pk, user.get_username()
+
+
+def _record_reference(record) -> tuple[str, str]:
+    if record is None:
+        return "", ""
+    if record.pk is None:
+        raise ValueError("An audited record must be saved first.")
+    return record._meta.label_lower, str(record.pk)
+
+
+def _clean_action(action: str) -> str:
+    if not isinstance(action, str) or len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
+        raise ValueError(f"Audit action {action!r} is not a dotted lower-case name; see helpline.audit.actions.")
+    return action
+
+
+def _client_address(request) -> str | None:
+    if request is None:
+        return None
+    raw = request.META.get("REMOTE_ADDR") or ""
+    try:
+        address = str(ipaddress.ip_address(raw.split("%", 1)[0]))
+    except ValueError:
+        return None
+    # The field's own normalisation (IPv4-mapped IPv6 as ::ffff:1.2.3.4), so the
+    # hashed text is exactly what the database stores and gives back.
+    return AuditEvent._meta.get_field("ip_address").to_python(address)
+
+
+def _clean_details(details: dict | None) -> dict:
+    if details is None:
+        return {}
+    if not isinstance(details, dict):
+        raise TypeError("Audit details must be a dict.")
+    _check_json(details, "details")
+    text = canonical_json(details)
+    if len(text) > MAX_DETAILS_LENGTH:
+        raise ValueError(f"Audit details are {len(text)} characters; the limit is {MAX_DETAILS_LENGTH}.")
+    # Stored exactly as hashed: tuples become lists, and so on.
+    return json.loads(text)
+
+
+def _check_json(value, path: str) -> None:
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"Audit {path} contains a NUL character.")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or "\x00" in key:
+                raise TypeError(f"Audit {path} has a key that is not a plain string: {key!r}.")
+            _check_json(item, f"{path}.{key}")
+        return
+    raise TypeError(
+        f"Audit {path} is a {type(value).__name__}; details hold only strings, integers, booleans, "
+        "null, lists and objects."
+    )

@@ -1,8 +1,7 @@
 from django.shortcuts import redirect, render
 
-from helpline.access import role_of, role_required
+from helpline.access import role_of
 from helpline.context_processors import NAVIGATION
-from helpline.models import Role
 
 
 def home(request):
@@ -11,13 +10,3 @@ def home(request):
     if not pages:
         return render(request, "helpline/no_role.html", status=403)
     return redirect(pages[0][1])
-
-
-@role_required(Role.COUNSELLOR, Role.SUPERVISOR)
-def console(request):
-    return render(request, "helpline/console.html")
-
-
-@role_required(Role.SUPERVISOR)
-def supervisor(request):
-    return render(request, "helpline/supervisor.html")

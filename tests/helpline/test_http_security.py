@@ -15,7 +15,7 @@ def test_login_page_has_strict_csp_and_no_outside_assets(client):
     body = response.content.decode()
     assert "http://" not in body.replace("http://testserver", "") and "https://" not in body
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
 
 

@@ -46,8 +46,10 @@ def test_idle_session_expires(client, counsellor, settings):
     # Each request pushes the expiry forward by the idle timeout...
     session = Session.objects.get()
     remaining = session.expire_date - timezone.now()
-    assert timedelta(seconds=settings.SESSION_COOKIE_AGE - 60) < remaining <= timedelta(
-        seconds=settings.SESSION_COOKIE_AGE
+    assert (
+        timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+        < remaining
+        <= timedelta(seconds=settings.SESSION_COOKIE_AGE)
     )
     # ...so a session left alone that long is gone.
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))

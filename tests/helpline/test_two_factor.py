@@ -47,7 +47,12 @@ def test_wrong_password_stays_on_login(client, counsellor):
 
 @pytest.mark.parametrize(
     ("fixture", "home"),
-    [("counsellor", "/console/"), ("supervisor", "/supervisor/"), ("authority", "/authority/"), ("admin_user", "/admin/")],
+    [
+        ("counsellor", "/console/"),
+        ("supervisor", "/supervisor/"),
+        ("authority", "/authority/"),
+        ("admin_user", "/admin/"),
+    ],
 )
 def test_verified_user_reaches_their_role_home(request, client, fixture, home):
     user = request.getfixturevalue(fixture)

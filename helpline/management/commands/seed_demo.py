@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from helpline.demo import demo_seed
+from helpline.demo import DEMO_LINE, demo_seed
 
 
 class Command(BaseCommand):
@@ -18,4 +19,5 @@ class Command(BaseCommand):
             out.write(f"  {login.role:<11} user {login.username:<11} password {login.password}")
             out.write(f"              backup codes (single use): {', '.join(login.backup_codes[:3])}")
             out.write(f"              authenticator secret: {login.totp_secret}")
-        out.write("Log in with the password, then a backup code or a code from an authenticator app.\n")
+        out.write("Log in with the password, then a backup code or a code from an authenticator app.")
+        out.write(f"Children's web chat: {settings.PUBLIC_BASE_URL}/chat/{DEMO_LINE}/\n")

@@ -12,7 +12,23 @@ class Helpline(models.Model):
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # {"mon": [["08:00", "20:00"]], ...}; empty means always open.
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
-    out_of_hours_message = models.TextField(_("out-of-hours message"), blank=True)
+    out_of_hours_message = models.TextField(
+        _("out-of-hours message"), blank=True, help_text=_("Sent when someone writes outside opening hours.")
+    )
+    # Auto-replies must be neutral: someone else may be holding the phone.
+    busy_message = models.TextField(
+        _("waiting message"), blank=True, help_text=_("Sent when a new conversation joins the queue.")
+    )
+    blocked_message = models.TextField(
+        _("blocked sender message"), blank=True, help_text=_("Sent once to a blocked sender.")
+    )
+    # {"en": ["suicide", "kill myself", "he is here now"], "sw": [...]}: raise priority, a person confirms.
+    risk_phrases = models.JSONField(_("risk phrases"), default=dict, blank=True)
+    wait_alert_seconds = models.PositiveIntegerField(
+        _("wait alert"), default=180, help_text=_("Supervisors are alerted when someone waits longer (seconds).")
+    )
+    # [{"id": "helped", "text": {"en": "Did this conversation help you?"}, "choices": ["yes", "a little", "no"]}]
+    survey = models.JSONField(_("post-contact survey"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

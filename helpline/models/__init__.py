@@ -1,0 +1,36 @@
+from helpline.models.conversations import (
+    BlockedSender,
+    CannedResponse,
+    Channel,
+    ChannelEndpoint,
+    Contact,
+    ContactNote,
+    ContactStatus,
+    Direction,
+    Draft,
+    Message,
+    MessageStatus,
+    RiskFlag,
+    SurveyResponse,
+)
+from helpline.models.organisation import Helpline, Presence, Role, Staff
+
+__all__ = [
+    "BlockedSender",
+    "CannedResponse",
+    "ContactNote",
+    "Draft",
+    "RiskFlag",
+    "SurveyResponse",
+    "Channel",
+    "ChannelEndpoint",
+    "Contact",
+    "ContactStatus",
+    "Direction",
+    "Helpline",
+    "Message",
+    "MessageStatus",
+    "Presence",
+    "Role",
+    "Staff",
+]

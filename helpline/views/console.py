@@ -1,0 +1,366 @@
+"""The counsellor console: presence, the queue, one's own conversations and the conversation pane.
+
+Views stay thin. Reads go through ``helpline.selectors`` (the permission rule):
+a conversation is always looked up inside ``contacts_writable_by(user)``, so a
+contact the user does not hold is a 404 whatever its id. Writes go through
+``helpline.routing`` and ``helpline.messaging``, which check again and raise
+``RoutingError`` (shown to the user) or ``PermissionDenied`` (403).
+
+Every fragment template renders its own wrapper element; the page's script
+(``static/helpline/console.js``) re-fetches a fragment when a realtime event
+names something it shows, and re-fetches all of them after a reconnect.
+"""
+
+import time
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url, reswap, retarget
+
+from helpline.access import role_required
+from helpline.audit import actions
+from helpline.audit.services import audit_record
+from helpline.messaging import MAX_BODY_LENGTH, message_send
+from helpline.models import CannedResponse, ContactNote, ContactStatus, Presence, Role, Staff
+from helpline.routing import (
+    RoutingError,
+    contact_accept,
+    contact_close,
+    contact_end,
+    contact_mark_seen,
+    contact_transfer,
+    draft_save,
+    presence_set,
+    risk_flag_decide,
+)
+from helpline.selectors import contacts_writable_by, conversation_messages, my_conversations, queue_for
+from helpline.vault.services import unseal
+
+CONSOLE_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
+# What a counsellor may set themselves to from the console ("offline" is for logging out).
+PRESENCE_CHOICES = [(value, label) for value, label in Presence.choices if value != Presence.OFFLINE]
+QUEUE_SHOWN = 50
+MAX_NOTE_LENGTH = 2000
+
+# A conversation's content is audited when a person opens it; the refreshes that
+# follow within this window (new messages arriving while it is open) are not.
+READS_SESSION_KEY = "helpline_conversation_reads"
+READ_AUDIT_WINDOW_SECONDS = 15 * 60
+
+
+# --- shared with helpline.views.supervision ---------------------------------------------
+
+
+def conversation_entries(contact) -> list[dict]:
+    """The conversation's messages with their bodies unsealed (not audited here: see ``audit_conversation_read``)."""
+    rows = conversation_messages(contact).select_related("author__user")
+    return [{"message": message, "body": unseal(message, "body")} for message in rows]
+
+
+def audit_conversation_read(request, *, contact, action: str, reason: str, opened: bool) -> None:
+    """Record that a person read a conversation: always when it is opened, else once per window."""
+    reads = request.session.get(READS_SESSION_KEY, {})
+    now = time.time()
+    key = f"{action}:{contact.pk}"
+    if not opened and now - reads.get(key, 0) < READ_AUDIT_WINDOW_SECONDS:
+        return
+    audit_record(action=action, actor=request.user, request=request, record=contact, reason=reason)
+    reads = {name: stamp for name, stamp in reads.items() if now - stamp < READ_AUDIT_WINDOW_SECONDS}
+    reads[key] = now
+    request.session[READS_SESSION_KEY] = reads
+
+
+def refused(request, message: str, *, fallback_url: str, status: int = 409) -> HttpResponse:
+    """A step that cannot happen now: an alert on the page (htmx) or a flash message and a redirect."""
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect(fallback_url)
+    response = render(request, "helpline/console/alert.html", {"alert": message}, status=status)
+    return reswap(retarget(response, "#console-alert"), "innerHTML")
+
+
+# --- lookups ---------------------------------------------------------------------------
+
+
+def _held(request, contact_id):
+    """A conversation the user holds (active or in wrap-up); 404 for anything else."""
+    queryset = contacts_writable_by(request.user).select_related("line", "data_key")
+    return get_object_or_404(queryset, pk=contact_id)
+
+
+def _transfer_targets(*, contact, staff):
+    """Counsellors and supervisors of the contact's line, other than the one transferring."""
+    return (
+        Staff.objects.filter(lines=contact.line_id, role__in=CONSOLE_ROLES)
+        .exclude(pk=staff.pk)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+
+
+def _canned_responses(contact):
+    language = contact.language or (contact.line.languages[0] if contact.line.languages else "")
+    return CannedResponse.objects.filter(line_id=contact.line_id, language=language)
+
+
+def _handover_notes(*, contact, staff) -> list[dict]:
+    notes = ContactNote.objects.filter(contact=contact, recipient=staff).select_related(
+        "author__user", "contact__data_key"
+    )
+    return [{"note": note, "body": unseal(note, "body")} for note in notes]
+
+
+def _draft_text(*, contact, staff) -> str:
+    draft = contact.drafts.filter(staff=staff).select_related("contact__data_key").first()
+    text = unseal(draft, "body") if draft else ""
+    return text if isinstance(text, str) else ""
+
+
+# --- contexts --------------------------------------------------------------------------
+
+
+def _queue_context(request) -> dict:
+    queue = queue_for(request.user)
+    return {
+        "queue": queue[:QUEUE_SHOWN],
+        "queue_count": queue.count(),
+        "my_languages": request.user.staff.languages,
+    }
+
+
+def _mine_context(request, *, open_contact=None) -> dict:
+    return {"mine": my_conversations(request.user), "open_contact_id": open_contact.pk if open_contact else None}
+
+
+def _live_context(request, contact) -> dict:
+    staff = request.user.staff
+    return {
+        "contact": contact,
+        "entries": conversation_entries(contact),
+        "notes": _handover_notes(contact=contact, staff=staff),
+    }
+
+
+def _pane_context(request, contact, *, reply_body=None, reply_error="") -> dict:
+    staff = request.user.staff
+    return {
+        **_live_context(request, contact),
+        "reply_body": _draft_text(contact=contact, staff=staff) if reply_body is None else reply_body,
+        "draft_restored": reply_body is None,
+        "reply_error": reply_error,
+        "canned": _canned_responses(contact),
+        "colleagues": _transfer_targets(contact=contact, staff=staff),
+        "max_body_length": MAX_BODY_LENGTH,
+        "max_note_length": MAX_NOTE_LENGTH,
+    }
+
+
+def _page_context(request) -> dict:
+    return {
+        "staff": request.user.staff,
+        "presences": PRESENCE_CHOICES,
+        **_queue_context(request),
+        **_mine_context(request),
+    }
+
+
+def _open_pane(request, contact, *, queue_oob=False, opened=True) -> HttpResponse:
+    """The pane of a held conversation, marking it seen and auditing the opening."""
+    contact_mark_seen(staff=request.user.staff, contact=contact)
+    audit_conversation_read(
+        request,
+        contact=contact,
+        action=actions.CONTENT_READ,
+        reason="Conversation opened in the console",
+        opened=opened,
+    )
+    context = {**_pane_context(request, contact), **_mine_context(request, open_contact=contact)}
+    if not request.htmx:
+        return render(request, "helpline/console.html", {**_page_context(request), **context})
+    if queue_oob:
+        context.update(_queue_context(request), queue_oob=True)
+    return render(request, "helpline/console/pane.html", {**context, "mine_oob": True})
+
+
+def _pane_notice(request, notice: str) -> HttpResponse:
+    """The pane after the conversation has left the user (transferred, closed)."""
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("helpline:console")
+    context = {"notice": notice, "mine_oob": True, **_mine_context(request)}
+    return push_url(render(request, "helpline/console/notice.html", context), reverse("helpline:console"))
+
+
+# --- pages and fragments ---------------------------------------------------------------
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def console(request):
+    return render(request, "helpline/console.html", _page_context(request))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def queue(request):
+    return render(request, "helpline/console/queue.html", _queue_context(request))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def mine(request):
+    return render(request, "helpline/console/mine.html", _mine_context(request))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_http_methods(["GET", "POST"])
+@never_cache
+def presence(request):
+    staff = request.user.staff
+    if request.method == "POST":
+        try:
+            presence_set(staff=staff, presence=request.POST.get("presence", ""))
+        except RoutingError as error:
+            return refused(request, str(error), fallback_url=reverse("helpline:console"), status=422)
+        if not request.htmx:
+            return redirect("helpline:console")
+    return render(request, "helpline/console/presence.html", {"staff": staff, "presences": PRESENCE_CHOICES})
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def conversation(request, contact_id):
+    return _open_pane(request, _held(request, contact_id))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def conversation_live(request, contact_id):
+    """The part of the pane that changes with events: status, risk flag, notes, history."""
+    contact = _held(request, contact_id)
+    contact_mark_seen(staff=request.user.staff, contact=contact)
+    audit_conversation_read(
+        request, contact=contact, action=actions.CONTENT_READ, reason="Conversation opened in the console", opened=False
+    )
+    context = {**_live_context(request, contact), **_mine_context(request, open_contact=contact), "mine_oob": True}
+    return render(request, "helpline/console/live.html", context)
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def take(request, contact_id=None):
+    """ "Take next" (no id) or "Take this one"."""
+    try:
+        contact = contact_accept(staff=request.user.staff, contact_id=contact_id)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=reverse("helpline:console"))
+    contact = _held(request, contact.pk)
+    url = reverse("helpline:console_conversation", args=[contact.pk])
+    if not request.htmx:
+        return redirect(url)
+    return push_url(_open_pane(request, contact, queue_oob=True), url)
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def send(request, contact_id):
+    contact = _held(request, contact_id)
+    pane_url = reverse("helpline:console_conversation", args=[contact.pk])
+    body = request.POST.get("body", "")
+    error = ""
+    if contact.status != ContactStatus.ACTIVE:
+        error = _("This conversation has ended; no more messages can be sent in it.")
+    else:
+        try:
+            message_send(contact=contact, body=body, author=request.user.staff)
+        except ValueError as problem:
+            error = str(problem)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(pane_url)
+    if error:
+        context = _pane_context(request, contact, reply_body=body, reply_error=error)
+        return render(request, "helpline/console/reply.html", context, status=422)
+    contact_mark_seen(staff=request.user.staff, contact=contact)
+    context = {**_pane_context(request, contact, reply_body=""), **_mine_context(request, open_contact=contact)}
+    return render(request, "helpline/console/reply.html", {**context, "live_oob": True, "mine_oob": True})
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def draft(request, contact_id):
+    contact = _held(request, contact_id)
+    body = request.POST.get("body", "")
+    if len(body) > MAX_BODY_LENGTH:
+        return HttpResponse(_("Too long to keep as a draft."), status=422)
+    saved = draft_save(staff=request.user.staff, contact=contact, body=body)
+    return render(request, "helpline/console/draft_status.html", {"saved": saved is not None})
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def risk(request, contact_id):
+    contact = _held(request, contact_id)
+    decision = request.POST.get("decision")
+    if decision not in ("confirm", "clear"):
+        return refused(request, _("Choose to confirm or to clear the flag."), fallback_url=reverse("helpline:console"))
+    contact = risk_flag_decide(actor=request.user.staff, contact=contact, confirmed=decision == "confirm")
+    if not request.htmx:
+        return redirect("helpline:console_conversation", contact.pk)
+    contact = _held(request, contact.pk)
+    return render(request, "helpline/console/live.html", _live_context(request, contact))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def transfer(request, contact_id):
+    staff = request.user.staff
+    contact = _held(request, contact_id)
+    to_staff = get_object_or_404(_transfer_targets(contact=contact, staff=staff), pk=request.POST.get("to_staff") or 0)
+    note = request.POST.get("note", "")[:MAX_NOTE_LENGTH]
+    pane_url = reverse("helpline:console_conversation", args=[contact.pk])
+    try:
+        contact_transfer(actor=staff, contact=contact, to_staff=to_staff, note=note)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=pane_url)
+    name = to_staff.user.get_full_name() or to_staff.user.get_username()
+    return _pane_notice(request, _("The conversation is now with %(name)s.") % {"name": name})
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def end(request, contact_id):
+    contact = _held(request, contact_id)
+    pane_url = reverse("helpline:console_conversation", args=[contact.pk])
+    try:
+        contact_end(actor=request.user.staff, contact=contact)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=pane_url)
+    if not request.htmx:
+        return redirect(pane_url)
+    return _open_pane(request, _held(request, contact.pk), opened=False)
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def close(request, contact_id):
+    contact = _held(request, contact_id)
+    try:
+        contact_close(actor=request.user.staff, contact=contact)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=reverse("helpline:console_conversation", args=[contact.pk]))
+    return _pane_notice(request, _("Conversation closed."))

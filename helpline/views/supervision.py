@@ -1,0 +1,180 @@
+"""The supervisor console: the lines' queues and wait alerts, the team's presence and load,
+every live conversation of the supervisor's lines, read-along, reassigning, setting someone away.
+
+Everything is looked up through ``helpline.selectors``: a contact or a staff member
+outside the supervisor's lines is a 404. Reading along is audited
+(``contact.read_along``) and shows nowhere in the counsellor's console.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Min
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from helpline.access import role_required
+from helpline.audit import actions
+from helpline.models import ContactStatus, Presence, Role, Staff
+from helpline.routing import RoutingError, contact_assign, presence_set
+from helpline.selectors import contacts_visible_to, contacts_waiting_too_long, line_staff, queue_for
+from helpline.views.console import audit_conversation_read, conversation_entries, refused
+
+WAITING_SHOWN = 100
+
+
+def _assignable_by_line(request, line_ids) -> dict:
+    """For each line, the counsellors and supervisors a contact of that line can be given to."""
+    staff = line_staff(request.user)
+    return {
+        line_id: list(staff.filter(pk__in=Staff.objects.filter(lines=line_id).values("pk"))) for line_id in line_ids
+    }
+
+
+def _board_context(request) -> dict:
+    user = request.user
+    now = timezone.now()
+    lines = list(user.staff.lines.order_by("name"))
+    stats = {
+        row["line"]: row
+        for row in queue_for(user).order_by().values("line").annotate(waiting=Count("pk"), oldest=Min("arrived_at"))
+    }
+    overdue_ids = set(contacts_waiting_too_long(user).values_list("pk", flat=True))
+    waiting = list(queue_for(user)[:WAITING_SHOWN])
+    assignable = _assignable_by_line(request, [line.pk for line in lines])
+    return {
+        "line_rows": [_line_row(line, stats.get(line.pk), now) for line in lines],
+        "waiting_rows": [
+            {
+                "contact": contact,
+                "overdue": contact.pk in overdue_ids,
+                "alert_at": contact.arrived_at + timedelta(seconds=contact.line.wait_alert_seconds),
+                "assignable": assignable.get(contact.line_id, []),
+            }
+            for contact in waiting
+        ],
+        "overdue_count": len(overdue_ids),
+    }
+
+
+def _line_row(line, stats, now) -> dict:
+    if not stats:
+        return {"line": line, "waiting": 0, "longest_minutes": None, "over": False}
+    longest = now - stats["oldest"]
+    return {
+        "line": line,
+        "waiting": stats["waiting"],
+        "longest_minutes": int(longest.total_seconds() // 60),
+        "over": longest > timedelta(seconds=line.wait_alert_seconds),
+    }
+
+
+def _live_context(request) -> dict:
+    live = (
+        contacts_visible_to(request.user)
+        .filter(status__in=[ContactStatus.ACTIVE, ContactStatus.WRAPUP])
+        .select_related("line", "counsellor__user")
+        .order_by("accepted_at")
+    )
+    live = list(live)
+    assignable = _assignable_by_line(request, {contact.line_id for contact in live})
+    return {"live_rows": [{"contact": contact, "assignable": assignable[contact.line_id]} for contact in live]}
+
+
+def _staff_context(request) -> dict:
+    return {"team": line_staff(request.user), "away": Presence.AWAY, "staff": request.user.staff}
+
+
+def _page_context(request) -> dict:
+    return {**_board_context(request), **_live_context(request), **_staff_context(request)}
+
+
+def _read_along_context(request, contact_id, *, opened: bool) -> dict:
+    queryset = contacts_visible_to(request.user).select_related("line", "counsellor__user", "data_key")
+    contact = get_object_or_404(queryset, pk=contact_id)
+    audit_conversation_read(
+        request, contact=contact, action=actions.CONTACT_READ_ALONG, reason="Supervisor read-along", opened=opened
+    )
+    return {"contact": contact, "entries": conversation_entries(contact), "read_only": True}
+
+
+# --- pages and fragments ---------------------------------------------------------------
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def supervisor(request):
+    return render(request, "helpline/supervisor.html", _page_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def board(request):
+    return render(request, "helpline/supervision/board.html", _board_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def live(request):
+    return render(request, "helpline/supervision/live.html", _live_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def team(request):
+    return render(request, "helpline/supervision/team.html", _staff_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def read_along(request, contact_id):
+    context = _read_along_context(request, contact_id, opened=True)
+    if not request.htmx:
+        return render(request, "helpline/supervisor.html", {**_page_context(request), **context})
+    return render(request, "helpline/supervision/read_along.html", context)
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def read_along_live(request, contact_id):
+    context = _read_along_context(request, contact_id, opened=False)
+    return render(request, "helpline/supervision/read_along_live.html", context)
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def assign(request, contact_id):
+    contact = get_object_or_404(contacts_visible_to(request.user), pk=contact_id)
+    to_staff = get_object_or_404(line_staff(request.user), pk=request.POST.get("to_staff") or 0)
+    try:
+        contact_assign(actor=request.user.staff, contact=contact, to_staff=to_staff)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=reverse("helpline:supervisor"))
+    if not request.htmx:
+        return redirect("helpline:supervisor")
+    context = {**_board_context(request), **_live_context(request), "live_oob": True}
+    return render(request, "helpline/supervision/board.html", context)
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def set_presence(request, staff_id):
+    member = get_object_or_404(line_staff(request.user), pk=staff_id)
+    try:
+        presence_set(staff=member, presence=request.POST.get("presence", ""), actor=request.user.staff)
+    except RoutingError as error:
+        return refused(request, str(error), fallback_url=reverse("helpline:supervisor"), status=422)
+    if not request.htmx:
+        return redirect("helpline:supervisor")
+    return render(request, "helpline/supervision/team.html", _staff_context(request))

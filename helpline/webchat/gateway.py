@@ -1,0 +1,31 @@
+"""The web chat's gateway: "sending" is telling the child's open socket that a reply is ready.
+
+The event carries ids only; the socket's consumer reads the message from the
+database for its own contact and sends the text. If the child is not
+connected, the event is lost harmlessly: the page replays the conversation
+from the database when it reconnects.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils.translation import gettext
+
+from helpline.gateways import GatewayError, Outgoing, SendResult
+from helpline.models import MessageStatus
+from helpline.realtime import contact_group
+
+logger = logging.getLogger(__name__)
+
+
+class WebChatGateway:
+    def send(self, outgoing: Outgoing) -> SendResult:
+        event = {"type": "webchat.deliver", "contact_id": outgoing.contact_id, "message_id": outgoing.message_id}
+        try:
+            async_to_sync(get_channel_layer().group_send)(contact_group(outgoing.contact_id), event)
+        except Exception as error:
+            # The realtime layer is down: retry later rather than call it delivered.
+            logger.warning("Web chat delivery of %s could not reach the channel layer", outgoing.message_id)
+            raise GatewayError(gettext("The chat server could not be reached."), permanent=False) from error
+        return SendResult(provider_id=None, status=MessageStatus.DELIVERED)

@@ -1,0 +1,43 @@
+"""What the chat offers and where its limits are, in one place."""
+
+from django.conf import settings
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+
+# Asked once, before the chat opens; nothing else is asked (anonymity first).
+AGE_BANDS = [
+    ("under10", _("Under 10")),
+    ("10-12", _("10–12")),
+    ("13-15", _("13–15")),
+    ("16-17", _("16–17")),
+    ("18plus", _("18 or older")),
+    ("undisclosed", _("I'd rather not say")),
+]
+AGE_BAND_VALUES = frozenset(value for value, _label in AGE_BANDS)
+
+MAX_BODY_CHARS = 1000
+# A frame holds one message and a little JSON around it; anything far larger is not our page.
+MAX_FRAME_CHARS = 8 * 1024
+# Per connection: a child typing fast stays well under this, a script does not.
+MESSAGES_PER_WINDOW = 10
+FRAMES_PER_WINDOW = 40
+RATE_WINDOW_SECONDS = 10.0
+
+# Quick exit goes here with location.replace(); a navigation, never an asset the page loads.
+# Per-line configuration can come later.
+DEFAULT_EXIT_URL = "https://www.google.com/search?q=weather"
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def chat_languages(line) -> list[dict]:
+    """The languages the page offers for a line: the line's own, else every language of the site.
+
+    Each is named in itself ("Français", "Kiswahili"), so a child finds theirs
+    whatever language the page is in now.
+    """
+    supported = language_codes()
+    codes = [code for code in line.languages if code in supported] or supported
+    return [{"code": code, "name": get_language_info(code)["name_local"]} for code in codes]

@@ -1,0 +1,191 @@
+"""Write paths of the web chat: the line's endpoint, opening or resuming a child's conversation, a child's message.
+
+The chat's sender is a random token the child's browser keeps for the tab's
+life (sessionStorage). It is sealed and blind-indexed like a phone number, so
+the same token finds the same conversation and nothing readable is stored.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from helpline.hours import line_is_open
+from helpline.messaging import Inbound, message_receive, sender_index_for
+from helpline.models import BlockedSender, Channel, ChannelEndpoint, Contact, ContactStatus, Helpline
+from helpline.models.conversations import OPEN_STATUSES
+from helpline.realtime import broadcast_after_commit, line_group
+from helpline.vault.services import datakey_create, seal
+from helpline.webchat.options import AGE_BAND_VALUES, MAX_BODY_CHARS, language_codes
+
+# 128 random bits from crypto.getRandomValues, as lowercase hex.
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class WebChatError(Exception):
+    """A frame the chat refuses. ``code`` picks the words the child sees (helpline.webchat.texts)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class LineClosedError(Exception):
+    """A new conversation outside opening hours. ``text`` is the line's own out-of-hours message (may be empty)."""
+
+    def __init__(self, text: str):
+        super().__init__("line closed")
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Joined:
+    contact_id: str | None  # None only for a blocked sender: their first message opens a closed contact
+    status: str
+    resumed: bool
+
+
+def token_is_valid(token) -> bool:
+    return isinstance(token, str) and TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def language_clean(language) -> str:
+    return language if language in language_codes() else ""
+
+
+def age_band_clean(age_band) -> str:
+    return age_band if age_band in AGE_BAND_VALUES else ""
+
+
+@transaction.atomic
+def webchat_endpoint_ensure(*, line: Helpline) -> ChannelEndpoint:
+    """The line's web chat endpoint (address = the line's slug), created if missing.
+
+    Idempotent; an endpoint an administrator switched off stays off. A web chat
+    has no provider credentials, so the secret is sealed empty.
+    """
+    existing = ChannelEndpoint.objects.filter(channel=Channel.WEBCHAT, address=line.slug).first()
+    if existing is not None:
+        return existing
+    endpoint = ChannelEndpoint(line=line, channel=Channel.WEBCHAT, address=line.slug, data_key=datakey_create())
+    seal(endpoint, "provider_secret", "")
+    try:
+        with transaction.atomic():
+            endpoint.save(force_insert=True)
+    except IntegrityError:
+        # Created by a concurrent call a moment ago.
+        return ChannelEndpoint.objects.get(channel=Channel.WEBCHAT, address=line.slug)
+    return endpoint
+
+
+def webchat_conversation_join(*, endpoint: ChannelEndpoint, token: str, language: str, age_band: str) -> Joined:
+    """Resume the token's conversation on this line, or open a new waiting one.
+
+    - an open contact for the token: resumed as it is;
+    - only an ended one: resumed to show its history; the child's next message
+      opens a new contact through message_receive, as on SMS;
+    - none: a new waiting contact with the language and age band from the
+      pre-chat step, so counsellors see the child in the queue before the
+      first word (many children hesitate to write first); refused with
+      LineClosedError outside opening hours.
+    """
+    if not token_is_valid(token):
+        raise WebChatError("invalid")
+    sender_index = sender_index_for(channel=Channel.WEBCHAT, address=token)
+    for attempt in range(3):
+        try:
+            return _conversation_join(
+                endpoint=endpoint,
+                token=token,
+                sender_index=sender_index,
+                language=language_clean(language),
+                age_band=age_band_clean(age_band),
+            )
+        except IntegrityError:
+            # A second tab with the same token (a duplicated tab copies sessionStorage)
+            # opened the contact a moment before us; the next attempt resumes theirs.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _conversation_join(*, endpoint, token, sender_index, language, age_band) -> Joined:
+    line = endpoint.line
+    open_contact = (
+        Contact.objects.filter(line=line, sender_index=sender_index, status__in=OPEN_STATUSES, blocked=False)
+        .order_by("-arrived_at")
+        .first()
+    )
+    if open_contact is not None:
+        return Joined(contact_id=str(open_contact.pk), status=open_contact.status, resumed=True)
+    latest = Contact.objects.filter(line=line, sender_index=sender_index).order_by("-arrived_at").first()
+    if latest is not None:
+        return Joined(contact_id=str(latest.pk), status=latest.status, resumed=True)
+
+    now = timezone.now()
+    if not line_is_open(line, now):
+        raise LineClosedError(line.out_of_hours_message)
+    blocked = (
+        BlockedSender.objects.filter(line=line, sender_index=sender_index)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    )
+    if blocked:
+        return Joined(contact_id=None, status=ContactStatus.WAITING, resumed=False)
+
+    contact = Contact(
+        line=line,
+        endpoint=endpoint,
+        channel=Channel.WEBCHAT,
+        sender_index=sender_index,
+        data_key=datakey_create(),
+        language=language or (line.languages[0] if line.languages else ""),
+        age_band=age_band,
+        status=ContactStatus.WAITING,
+    )
+    seal(contact, "sender", token)
+    with transaction.atomic():  # a savepoint, so the retry above starts from a clean transaction
+        contact.save(force_insert=True)
+    broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
+    return Joined(contact_id=str(contact.pk), status=contact.status, resumed=False)
+
+
+def webchat_message_post(
+    *, endpoint: ChannelEndpoint, token: str, client_id, body, language: str = "", age_band: str = ""
+) -> Inbound:
+    """A child's message, stored through the one inbound write path.
+
+    ``client_id`` is the page's own id for the message and becomes the
+    provider id, so a message resent after a reconnect is stored once.
+    """
+    if not token_is_valid(token) or not isinstance(body, str) or not isinstance(client_id, str):
+        raise WebChatError("invalid")
+    try:
+        client_id = str(uuid.UUID(client_id))
+    except ValueError:
+        raise WebChatError("invalid") from None
+    body = body.strip()
+    if not body:
+        raise WebChatError("empty")
+    if len(body) > MAX_BODY_CHARS:
+        raise WebChatError("too_long")
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a hand-made frame; the vault refuses it
+        raise WebChatError("invalid") from None
+    inbound = message_receive(
+        endpoint=endpoint,
+        sender=token,
+        body=body,
+        provider_id=client_id,
+        language=language_clean(language),
+        age_band=age_band_clean(age_band),
+    )
+    if inbound.duplicate and inbound.contact.sender_index != sender_index_for(channel=Channel.WEBCHAT, address=token):
+        # The id is another conversation's: say nothing about it.
+        raise WebChatError("invalid")
+    return inbound

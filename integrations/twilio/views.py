@@ -1,0 +1,121 @@
+"""Twilio's webhooks: inbound messages and delivery status callbacks.
+
+Thin: find the endpoint, check the signature, parse (integrations.twilio.inbound),
+hand over to helpline.messaging. Nothing is stored unless the signature holds.
+Replies never go back in the TwiML: they go out through the REST API (the
+gateway), so the webhook answers at once with an empty response.
+"""
+
+import logging
+
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from helpline.access import public
+from helpline.messaging import message_receive, message_status_update
+from helpline.models import Channel, ChannelEndpoint, Direction, Message
+from integrations.twilio.errors import reason_for
+from integrations.twilio.inbound import MalformedWebhook, address_split, inbound_parse, status_parse
+from integrations.twilio.security import signature_problem, signature_rejected
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+TWILIO_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
+
+def _twiml() -> HttpResponse:
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+def _endpoint(channel: str, address: str) -> ChannelEndpoint | None:
+    if not address:
+        return None
+    # (channel, address) is unique: LIMIT 1 without the ORDER BY that first() would add.
+    found = ChannelEndpoint.objects.select_related("line", "data_key").filter(
+        channel=channel, address=address, active=True
+    )[:1]
+    return next(iter(found), None)
+
+
+def _unknown_number(webhook: str, channel: str) -> HttpResponse:
+    # The number itself stays out of the log; an operator checks the Twilio console.
+    logger.warning("Twilio %s webhook for a number with no active %s endpoint", webhook, channel)
+    return HttpResponseNotFound(_("No active endpoint for this number."), content_type="text/plain")
+
+
+@public
+@csrf_exempt
+@require_POST
+def messages(request):
+    """An inbound SMS or WhatsApp message, addressed to one of our endpoints by ``To``."""
+    channel, address = address_split(request.POST.get("To", ""))
+    endpoint = _endpoint(channel, address)
+    if endpoint is None:
+        return _unknown_number("message", channel)
+    if problem := signature_problem(request, endpoint):
+        signature_rejected(request, endpoint=endpoint, problem=problem, webhook="message")
+        return HttpResponseForbidden(_("Invalid Twilio signature."), content_type="text/plain")
+    try:
+        inbound = inbound_parse(request.POST)
+        message_receive(
+            endpoint=endpoint,
+            sender=inbound.sender,
+            body=inbound.body,
+            provider_id=inbound.sid,
+            media=list(inbound.media),
+        )
+    except ValueError as exc:  # MalformedWebhook, or a limit enforced by message_receive
+        logger.warning("Twilio message webhook refused: %s", type(exc).__name__)
+        text = str(exc) if isinstance(exc, MalformedWebhook) else _("The message was refused.")
+        return HttpResponseBadRequest(text, content_type="text/plain")
+    return _twiml()
+
+
+@public
+@csrf_exempt
+@require_POST
+def status(request):
+    """Delivery status of a message we sent. Answered 200 whenever signed, so Twilio does not retry."""
+    endpoint = _status_endpoint(request.POST)
+    if endpoint is None:
+        return _unknown_number("status", "sms or whatsapp")
+    if problem := signature_problem(request, endpoint):
+        signature_rejected(request, endpoint=endpoint, problem=problem, webhook="status")
+        return HttpResponseForbidden(_("Invalid Twilio signature."), content_type="text/plain")
+    try:
+        callback = status_parse(request.POST)
+    except MalformedWebhook as exc:
+        logger.warning("Twilio status callback refused: malformed")
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    if callback.status is not None:
+        message_status_update(
+            channel=endpoint.channel,
+            provider_id=callback.sid,
+            status=callback.status,
+            error_code=callback.error_code,
+            error_message=reason_for(callback.error_code) if callback.error_code else "",
+        )
+    return HttpResponse("", content_type="text/plain")
+
+
+def _status_endpoint(params) -> ChannelEndpoint | None:
+    """The endpoint whose token signed this callback.
+
+    The message's own endpoint when we know the SID (the exact account that
+    sent it); otherwise the line number in ``From`` (a status callback's ``To``
+    is the person we wrote to), so a callback for an unknown SID is still
+    checked and answered.
+    """
+    sid = params.get("MessageSid", "")
+    if sid:
+        found = Message.objects.select_related("contact__endpoint__line", "contact__endpoint__data_key").filter(
+            provider_id=sid, channel__in=TWILIO_CHANNELS, direction=Direction.OUTBOUND
+        )[:1]
+        message = next(iter(found), None)
+        if message is not None and message.contact.endpoint.active:
+            return message.contact.endpoint
+    channel, address = address_split(params.get("From", ""))
+    return _endpoint(channel, address)

@@ -1,0 +1,344 @@
+"""A child's socket: hello, messages, resume, limits, closed lines, and counsellors' replies arriving."""
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+
+from helpline.messaging import message_deliver_attempt, message_send
+from helpline.models import Contact, Message
+from helpline.realtime import contact_group
+from helpline.vault.services import unseal
+from helpline.webchat.options import MAX_BODY_CHARS, MESSAGES_PER_WINDOW
+from tests.helpline.webchat.conftest import new_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+
+def message(body, client_id=None):
+    return {"type": "message", "id": client_id or str(uuid.uuid4()), "body": body}
+
+
+@db
+def contacts():
+    return list(Contact.objects.order_by("arrived_at"))
+
+
+@db
+def bodies(contact_id):
+    return [
+        (m.direction, unseal(m, "body"))
+        for m in Message.objects.filter(contact_id=contact_id)
+        .select_related("contact__data_key")
+        .order_by("created_at")
+    ]
+
+
+@db
+def message_count():
+    return Message.objects.count()
+
+
+@db
+def reply(contact_id, body, author):
+    return message_send(contact=Contact.objects.get(pk=contact_id), body=body, author=author.staff)
+
+
+@db
+def deliver(message_id):
+    return message_deliver_attempt(message_id=str(message_id))
+
+
+async def test_hello_opens_a_waiting_contact_with_the_language_and_age_band(chat_endpoint, child):
+    tab = await child(token=new_token(), language="sw", age_band="10-12")
+    assert tab.ready == {"type": "ready", "status": "waiting", "history": []}
+    [contact] = await contacts()
+    assert (contact.channel, contact.status, contact.language, contact.age_band) == (
+        "webchat",
+        "waiting",
+        "sw",
+        "10-12",
+    )
+
+
+async def test_unknown_language_and_age_band_are_not_stored(chat_endpoint, child):
+    await child(token=new_token(), language="xx", age_band="<script>")
+    [contact] = await contacts()
+    assert contact.language == "en" and contact.age_band == ""  # the line's first language
+
+
+async def test_message_is_acknowledged_and_stored_encrypted(chat_endpoint, child):
+    token = new_token()
+    tab = await child(token=token)
+    client_id = str(uuid.uuid4())
+    await tab.send(message("  someone is sending me pictures  ", client_id))
+    assert await tab.receive() == {"type": "ack", "id": client_id}
+    [contact] = await contacts()
+    assert await bodies(contact.pk) == [("in", "someone is sending me pictures")]
+
+    @db
+    def dump():
+        with connection.cursor() as cursor:
+            rows = []
+            for table in ("helpline_message", "helpline_contact"):
+                cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+                rows.append(repr(cursor.fetchall()))
+            return "".join(rows)
+
+    stored = await dump()
+    assert "sending me pictures" not in stored and token not in stored
+    assert client_id in stored  # the provider id is the page's own random id, nothing about the child
+
+
+async def test_reconnecting_with_the_same_token_resumes_and_replays_in_order(chat_endpoint, child, counsellor):
+    token = new_token()
+    first = await child(token=token)
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    await first.send(message("hello?", ids[0]))
+    await first.receive()
+    [contact] = await contacts()
+    answer = await reply(contact.pk, "Hi, I'm here. What happened?", counsellor)
+    await deliver(answer.pk)
+    assert (await first.receive())["body"] == "Hi, I'm here. What happened?"
+    await first.send(message("my friend posted a photo of me", ids[1]))
+    await first.receive()
+    await first.close()
+
+    again = await child(token=token)
+    assert again.ready["status"] == "waiting"
+    history = again.ready["history"]
+    assert [(frame["direction"], frame["body"]) for frame in history] == [
+        ("in", "hello?"),
+        ("out", "Hi, I'm here. What happened?"),
+        ("in", "my friend posted a photo of me"),
+    ]
+    assert [history[0]["id"], history[2]["id"]] == ids  # the page knows its own messages by their ids
+    assert len(await contacts()) == 1
+
+
+async def test_a_new_token_is_a_new_conversation(chat_endpoint, child):
+    first = await child(token=new_token())
+    await first.send(message("first child"))
+    await first.receive()
+    second = await child(token=new_token())
+    assert second.ready["history"] == []
+    assert len(await contacts()) == 2
+
+
+async def test_a_message_resent_after_reconnecting_is_stored_once(chat_endpoint, child):
+    token = new_token()
+    client_id = str(uuid.uuid4())
+    first = await child(token=token)
+    await first.send(message("did this go?", client_id))
+    assert (await first.receive())["type"] == "ack"
+    await first.close()
+    again = await child(token=token)
+    await again.send(message("did this go?", client_id))
+    assert await again.receive() == {"type": "ack", "id": client_id}
+    assert await message_count() == 1
+
+
+async def test_another_conversations_message_id_reveals_nothing(chat_endpoint, child):
+    someone = await child(token=new_token())
+    client_id = str(uuid.uuid4())
+    await someone.send(message("private words", client_id))
+    await someone.receive()
+    other = await child(token=new_token())
+    await other.send(message("guess", client_id))
+    frame = await other.receive()
+    assert frame["type"] == "error" and frame["id"] == client_id and "private" not in str(frame)
+    assert await message_count() == 1
+
+
+async def test_too_long_body_gets_an_error_frame_and_is_not_stored(chat_endpoint, child):
+    tab = await child(token=new_token(), language="en")
+    client_id = str(uuid.uuid4())
+    await tab.send(message("a" * (MAX_BODY_CHARS + 1), client_id))
+    frame = await tab.receive()
+    assert frame["type"] == "error" and frame["code"] == "too_long" and frame["id"] == client_id
+    assert "1000 characters" in frame["message"]
+    await tab.send(message("a" * MAX_BODY_CHARS))
+    assert (await tab.receive())["type"] == "ack"
+    assert await message_count() == 1
+
+
+async def test_error_frames_speak_the_childs_language(chat_endpoint, child):
+    tab = await child(token=new_token(), language="fr")
+    await tab.send(message("   "))
+    frame = await tab.receive()
+    assert frame["code"] == "empty" and frame["message"] == "Écris d'abord un message."
+
+
+async def test_sending_too_fast_is_slowed_down_and_stores_nothing_extra(chat_endpoint, child):
+    tab = await child(token=new_token(), language="en")
+    for n in range(MESSAGES_PER_WINDOW):
+        await tab.send(message(f"message {n}"))
+        assert (await tab.receive())["type"] == "ack"
+    await tab.send(message("one too many"))
+    frame = await tab.receive()
+    assert frame["type"] == "error" and frame["code"] == "slow_down"
+    assert frame["message"].startswith("Slow down a little")
+    assert await message_count() == MESSAGES_PER_WINDOW
+
+
+async def test_broken_frames_get_error_frames_and_the_socket_stays_open(chat_endpoint, child):
+    tab = await child()
+    await tab.send(message("before hello"))
+    assert (await tab.receive())["code"] == "hello_first"
+    await tab.hello(new_token())
+    for text in ("{not json", "[1, 2]", '"text"', '{"type": "dance"}', '{"type": "message", "id": "x", "body": 3}'):
+        await tab.send_text(text)
+        frame = await tab.receive()
+        assert frame["type"] == "error" and frame["code"] == "invalid", text
+    await tab.send_text('{"type": "message", "body": "' + "x" * 10_000 + '"}')
+    assert (await tab.receive())["code"] == "frame_too_large"
+    await tab.communicator.send_to(bytes_data=b"\x00\x01")
+    assert (await tab.receive())["code"] == "invalid"
+    await tab.send({"type": "ping"})
+    assert await tab.receive() == {"type": "pong"}
+    assert await message_count() == 0
+
+
+async def test_a_flood_of_frames_closes_the_connection(chat_endpoint, child):
+    tab = await child(token=new_token())
+    for _ in range(60):
+        await tab.send({"type": "ping"})
+    seen = []
+    while True:
+        output = await tab.communicator.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4429
+            break
+        seen.append(output)
+    assert len(seen) < 60
+
+
+async def test_bad_token_is_refused(chat_endpoint, child):
+    tab = await child()
+    await tab.send({"type": "hello", "token": "not-random-enough"})
+    assert (await tab.receive())["code"] == "invalid"
+    assert (await tab.communicator.receive_output(timeout=5))["type"] == "websocket.close"
+    assert await contacts() == []
+
+
+async def test_unknown_line_refuses_the_handshake(chat_endpoint):
+    from tests.helpline.webchat.conftest import Child
+
+    connected, _code = await Child("nowhere").connect()
+    assert not connected
+
+
+async def test_out_of_hours_line_refuses_a_new_chat_politely(chat_endpoint, child, demo_line):
+    @db
+    def close_line():
+        demo_line.opening_hours = {"mon": []}  # hours configured, none today or any day
+        demo_line.out_of_hours_message = "We open at 8 tomorrow."
+        demo_line.save()
+
+    await close_line()
+    tab = await child(token=new_token())
+    assert tab.ready == {"type": "closed", "message": "We open at 8 tomorrow."}
+    closing = await tab.communicator.receive_output(timeout=5)
+    assert closing["type"] == "websocket.close" and closing["code"] == 4000
+    assert await contacts() == []
+
+
+async def test_a_conversation_under_way_resumes_after_closing_time(chat_endpoint, child, demo_line):
+    token = new_token()
+    first = await child(token=token)
+    await first.send(message("still there?"))
+    await first.receive()
+    await first.close()
+
+    @db
+    def close_line():
+        demo_line.opening_hours = {"mon": []}
+        demo_line.save()
+
+    await close_line()
+    again = await child(token=token)
+    assert again.ready["type"] == "ready" and [f["body"] for f in again.ready["history"]] == ["still there?"]
+
+
+async def test_a_reply_reaches_the_child_when_delivered_never_before(chat_endpoint, child, counsellor):
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply(contact.pk, "You did the right thing writing to us.", counsellor)
+    assert await tab.nothing(timeout=0.5)  # queued is not yet delivered
+    assert await deliver(answer.pk) == "delivered"
+    frame = await tab.receive()
+    assert frame == {
+        "type": "message",
+        "direction": "out",
+        "id": str(answer.pk),
+        "body": "You did the right thing writing to us.",
+        "at": frame["at"],
+    }  # no counsellor name, no author of any kind
+    assert await tab.nothing(timeout=0.5)  # the "delivered" status announcement does not repeat it
+
+
+async def test_a_reply_reaches_only_its_own_child(chat_endpoint, child, counsellor):
+    ours = await child(token=new_token())
+    theirs = await child(token=new_token())
+    first, _second = await contacts()
+    answer = await reply(first.pk, "only for the first child", counsellor)
+    await deliver(answer.pk)
+    assert (await ours.receive())["body"] == "only for the first child"
+    assert await theirs.nothing(timeout=0.5)
+
+
+async def test_status_changes_reach_the_page_whatever_the_event_is_called(chat_endpoint, child):
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+
+    @db
+    def accept():
+        Contact.objects.filter(pk=contact.pk).update(status="active")
+
+    await accept()
+    await get_channel_layer().group_send(
+        contact_group(contact.pk), {"type": "contact.accepted", "contact_id": str(contact.pk)}
+    )
+    assert await tab.receive() == {"type": "status", "status": "active"}
+    await tab.send({"type": "ping"})
+    assert await tab.receive() == {"type": "pong"}  # the unknown event did not end the connection
+
+
+async def test_writing_after_the_conversation_ended_opens_a_new_one(chat_endpoint, child):
+    token = new_token()
+    tab = await child(token=token)
+    await tab.send(message("first time"))
+    await tab.receive()
+    [old] = await contacts()
+
+    @db
+    def end():
+        Contact.objects.filter(pk=old.pk).update(status="closed")
+
+    await end()
+    await tab.close()
+    again = await child(token=token)
+    assert again.ready["status"] == "closed" and len(again.ready["history"]) == 1
+    assert len(await contacts()) == 1  # reloading an ended chat does not queue anyone
+    client_id = str(uuid.uuid4())
+    await again.send(message("me again", client_id))
+    assert await again.receive() == {"type": "status", "status": "waiting"}
+    assert await again.receive() == {"type": "ack", "id": client_id}
+    old_contact, new_contact = await contacts()
+    assert new_contact.status == "waiting" and await bodies(new_contact.pk) == [("in", "me again")]
+
+
+async def test_an_event_with_a_malformed_message_id_does_not_end_the_connection(chat_endpoint, child):
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    for message_id in ("not-a-uuid", str(uuid.uuid4()), None):
+        await get_channel_layer().group_send(
+            contact_group(contact.pk),
+            {"type": "contact.message", "contact_id": str(contact.pk), "message_id": message_id},
+        )
+    await tab.send({"type": "ping"})
+    assert await tab.receive() == {"type": "pong"}
