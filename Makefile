@@ -24,6 +24,8 @@ run: $(STAMP)
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (health: http://127.0.0.1:$(PORT)/healthz). Stop with Ctrl+C."
+	@echo "Children's web chat: http://127.0.0.1:$(PORT)/chat/demo/"
+	@echo "Send a test SMS through the signed webhook: $(PY) manage.py simulate_sms --url http://127.0.0.1:$(PORT) --from +15551230001 \"hello\""
 	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log
 
 test: $(STAMP)

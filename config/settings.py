@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "helpline.middleware.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "helpline.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,6 +160,14 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Short-lived counters (new web chats per address). Shared through Redis in production,
+# per process otherwise.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
+    if PRODUCTION
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Embedded mode runs the worker as a thread of the web process; production runs
 # `manage.py db_worker` processes beside the web processes.
@@ -192,6 +201,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 OTP_TOTP_ISSUER = env_str("HELPLINE_TOTP_ISSUER", "Helpline")
+# Nobody, administrators included, reads another user's authenticator key or backup codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 BACKUP_CODE_COUNT = 10
@@ -200,9 +211,12 @@ BACKUP_CODE_COUNT = 10
 AXES_FAILURE_LIMIT = env_int("HELPLINE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("HELPLINE_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success must not wipe failures: with per-address limits, logging in to one's own
+# account would otherwise reset the count of guesses at a colleague's password.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "helpline/auth/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("HELPLINE_PROXY_COUNT", 0)
+# The client address is REMOTE_ADDR; behind a proxy, run uvicorn with --proxy-headers
+# and --forwarded-allow-ips so that it is the child's or counsellor's, not the proxy's.
 AXES_VERBOSE = False
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -295,8 +309,14 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's request logger would include the request body in some reports.
+        # Every logger that has handlers of its own (Django's, the ASGI servers') is routed
+        # through the redacting handler instead, so no path to the console skips the filter.
+        **{
+            name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+            for name in ("django", "uvicorn", "uvicorn.error", "daphne", "channels", "django_tasks_db")
+        },
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
     },
 }

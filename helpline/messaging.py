@@ -30,7 +30,7 @@ from helpline.models import (
 from helpline.models.conversations import OPEN_STATUSES, RISK_PRIORITY, STATUS_RANK, Draft, RiskFlag
 from helpline.realtime import broadcast_after_commit, contact_group, line_group
 from helpline.risk import risk_phrase_found
-from helpline.surveys import SURVEY_WINDOW, survey_reply, survey_window_open
+from helpline.surveys import SURVEY_WINDOW, survey_answer_fits, survey_reply, survey_stop, survey_window_open
 from helpline.vault.blind_index import IdentifierKind, blind_index
 from helpline.vault.services import datakey_create, seal, unseal
 
@@ -115,9 +115,15 @@ def _message_receive(*, endpoint, sender, sender_index, body, provider_id, media
         .first()
     )
     if contact is not None and survey_window_open(contact):
-        # A survey answer is kept apart from the conversation: the counsellor never sees it.
-        survey_reply(contact=contact, text=body)
-        return Inbound(message=None, contact=contact, duplicate=False)
+        if survey_answer_fits(contact=contact, text=body):
+            # A survey answer is kept apart from the conversation: the counsellor never sees it.
+            survey_reply(contact=contact, text=body)
+            return Inbound(message=None, contact=contact, duplicate=False)
+        # Anything else is the child writing again: the survey stops and the message is
+        # handled like any other, so nothing a child says is ever dropped.
+        survey_stop(contact=contact)
+        if contact.status not in OPEN_STATUSES:
+            contact = None
     opened = contact is None
     if opened:
         contact = Contact(

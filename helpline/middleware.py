@@ -1,6 +1,9 @@
+import time
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -43,3 +46,33 @@ def _access_of(view_func) -> str | None:
         if access:
             return access
     return None
+
+
+ACTIVE_AT_SESSION_KEY = "helpline_active_at"
+BACKGROUND_HEADER = "X-Helpline-Background"
+
+
+class IdleTimeoutMiddleware:
+    """Log a user out after SESSION_COOKIE_AGE seconds without anything *they* did.
+
+    The session cookie's own expiry is pushed forward by every request, including
+    the refreshes a live console makes by itself when events arrive; those carry
+    the background header and do not count as activity, so an unattended console
+    still ends.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            active_at = request.session.get(ACTIVE_AT_SESSION_KEY)
+            if active_at is not None and now - active_at > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                if request.headers.get("HX-Request"):
+                    # A fragment request: send the whole page to the login form.
+                    return HttpResponse(status=204, headers={"HX-Redirect": reverse("helpline:login")})
+            elif request.headers.get(BACKGROUND_HEADER) != "1":
+                request.session[ACTIVE_AT_SESSION_KEY] = now
+        return self.get_response(request)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpline.audit import actions
 from helpline.audit.services import audit_record
 from helpline.models import Contact, ContactNote, ContactStatus, Draft, Presence, RiskFlag, Role, Staff
 from helpline.models.conversations import RISK_PRIORITY
@@ -34,7 +35,10 @@ def presence_set(*, staff: Staff, presence: str, actor: Staff | None = None) -> 
     staff.presence = presence
     if actor.pk != staff.pk:
         audit_record(
-            action="presence.set_by_supervisor", actor=actor.user, subject=staff.user, details={"presence": presence}
+            action=actions.PRESENCE_SET_BY_SUPERVISOR,
+            actor=actor.user,
+            subject=staff.user,
+            details={"presence": presence},
         )
     _announce_staff(staff)
     return staff
@@ -62,7 +66,7 @@ def contact_accept(*, staff: Staff, contact_id=None) -> Contact:
             raise RoutingError(_("This conversation is no longer waiting, or is in a language you do not work in."))
         raise RoutingError(_("Nobody is waiting for you right now."))
     _hand_over(contact=contact, to_staff=staff, from_status=ContactStatus.WAITING)
-    audit_record(action="contact.accepted", actor=staff.user, record=contact)
+    audit_record(action=actions.CONTACT_ACCEPTED, actor=staff.user, record=contact)
     return contact
 
 
@@ -77,7 +81,11 @@ def contact_assign(*, actor: Staff, contact: Contact, to_staff: Staff) -> Contac
     previous = contact.counsellor_id
     _hand_over(contact=contact, to_staff=to_staff, from_status=contact.status)
     audit_record(
-        action="contact.assigned", actor=actor.user, subject=to_staff.user, record=contact, details={"from": previous}
+        action=actions.CONTACT_ASSIGNED,
+        actor=actor.user,
+        subject=to_staff.user,
+        record=contact,
+        details={"from": previous},
     )
     return contact
 
@@ -109,7 +117,7 @@ def contact_transfer(*, actor: Staff, contact: Contact, to_staff: Staff, note: s
     Draft.objects.filter(contact=contact, staff=previous).delete()
     if previous:
         _announce_staff(previous)
-    audit_record(action="contact.transferred", actor=actor.user, subject=to_staff.user, record=contact)
+    audit_record(action=actions.CONTACT_TRANSFERRED, actor=actor.user, subject=to_staff.user, record=contact)
     return contact
 
 
@@ -128,7 +136,7 @@ def contact_end(*, actor: Staff, contact: Contact) -> Contact:
     broadcast_after_commit(contact_group(contact.pk), {"type": "contact.ended", "contact_id": str(contact.pk)})
     _announce_staff(actor)
     broadcast_after_commit(line_group(contact.line_id), {"type": "queue.changed", "line_id": contact.line_id})
-    audit_record(action="contact.ended", actor=actor.user, record=contact)
+    audit_record(action=actions.CONTACT_ENDED, actor=actor.user, record=contact)
     return contact
 
 
@@ -142,7 +150,7 @@ def contact_close(*, actor: Staff, contact: Contact) -> Contact:
     contact.save(update_fields=["status"])
     Draft.objects.filter(contact=contact).delete()
     _announce_staff(actor)
-    audit_record(action="contact.closed", actor=actor.user, record=contact)
+    audit_record(action=actions.CONTACT_CLOSED, actor=actor.user, record=contact)
     return contact
 
 
@@ -157,7 +165,7 @@ def risk_flag_decide(*, actor: Staff, contact: Contact, confirmed: bool) -> Cont
     contact.risk_flag_at = timezone.now()
     contact.priority = RISK_PRIORITY if confirmed else 0
     contact.save(update_fields=["risk_flag", "risk_flag_by", "risk_flag_at", "priority"])
-    audit_record(action=f"risk.{contact.risk_flag}", actor=actor.user, record=contact)
+    audit_record(action=actions.RISK_CONFIRMED if confirmed else actions.RISK_CLEARED, actor=actor.user, record=contact)
     broadcast_after_commit(line_group(contact.line_id), {"type": "queue.changed", "line_id": contact.line_id})
     return contact
 

@@ -49,28 +49,42 @@ def survey_window_open(contact: Contact) -> bool:
     )
 
 
-@transaction.atomic
-def survey_reply(*, contact: Contact, text: str) -> None:
-    """An SMS reply during the survey: a choice number answers the current question."""
+def survey_answer_fits(*, contact: Contact, text: str) -> bool:
+    """Whether an SMS is a choice number for the question being asked (and nothing else)."""
+    return _choice_for(contact, text) is not None
+
+
+def _choice_for(contact: Contact, text: str) -> tuple[dict, str] | None:
     questions = survey_questions(contact)
     step = contact.survey_step or 0
     if step >= len(questions):
-        _survey_finish(contact)
-        return
+        return None
     question = questions[step]
     choice = text.strip().rstrip(".")
     if choice.isdigit() and 1 <= int(choice) <= len(question["choices"]):
-        _record(contact, {question["id"]: question["choices"][int(choice) - 1]})
-        step += 1
-    if step < len(questions) and step != contact.survey_step:
+        return question, question["choices"][int(choice) - 1]
+    return None
+
+
+@transaction.atomic
+def survey_reply(*, contact: Contact, text: str) -> None:
+    """An SMS answer that fits the current question: record it, then ask the next or thank."""
+    fitted = _choice_for(contact, text)
+    if fitted is None:
+        raise ValueError("not an answer to the current survey question")
+    question, choice = fitted
+    _record(contact, {question["id"]: choice})
+    questions = survey_questions(contact)
+    step = (contact.survey_step or 0) + 1
+    if step < len(questions):
         contact.survey_step = step
         contact.save(update_fields=["survey_step"])
         _ask(contact, questions[step])
-    elif step >= len(questions):
-        _survey_finish(contact)
-        from helpline.messaging import message_queue_automatic
+        return
+    survey_stop(contact=contact)
+    from helpline.messaging import message_queue_automatic
 
-        message_queue_automatic(contact=contact, body=_("Thank you for your answers."))
+    message_queue_automatic(contact=contact, body=_("Thank you for your answers."))
 
 
 @transaction.atomic
@@ -90,7 +104,7 @@ def _record(contact: Contact, answers: dict) -> SurveyResponse:
     return response
 
 
-def _survey_finish(contact: Contact) -> None:
+def survey_stop(*, contact: Contact) -> None:
     contact.survey_step = None
     contact.save(update_fields=["survey_step"])
 

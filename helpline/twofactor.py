@@ -10,6 +10,9 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from helpline.audit import actions
+from helpline.audit.services import audit_record
+
 BACKUP_DEVICE_NAME = "backup"
 TOTP_DEVICE_NAME = "authenticator"
 
@@ -18,12 +21,24 @@ def twofactor_is_enrolled(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+PENDING_DEVICE_SESSION_KEY = "helpline_pending_totp"
+
+
 @transaction.atomic
-def totp_enrolment_start(*, user) -> TOTPDevice:
-    """The pending authenticator for ``user``: reused across page loads until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+def totp_enrolment_start(*, request) -> TOTPDevice:
+    """The authenticator this session is enrolling, reused across its page loads until confirmed.
+
+    The pending device belongs to the session, not the user: a second session that
+    knows only the password gets a new secret and voids the first, so it can never
+    learn the secret the real user is about to confirm.
+    """
+    user = request.user
+    pending_id = request.session.get(PENDING_DEVICE_SESSION_KEY)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=pending_id).first() if pending_id else None
     if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+        request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
     return device
 
 
@@ -35,16 +50,17 @@ def totp_enrolment_confirm(*, request, device: TOTPDevice, token: str) -> list[s
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    request.session.pop(PENDING_DEVICE_SESSION_KEY, None)
     codes = backup_codes_issue(user=device.user)
     otp_login(request, device)
-    _audit(request, "2fa.enrolled", user=device.user)
+    _audit(request, actions.TWOFACTOR_ENROLLED, user=device.user)
     return codes
 
 
 @transaction.atomic
 def backup_codes_regenerate(*, request) -> list[str]:
     codes = backup_codes_issue(user=request.user)
-    _audit(request, "2fa.backup_codes_regenerated", user=request.user)
+    _audit(request, actions.TWOFACTOR_BACKUP_CODES_REGENERATED, user=request.user)
     return codes
 
 
@@ -52,10 +68,10 @@ def twofactor_verify(*, request, token: str) -> bool:
     """Accept a TOTP code or an unused backup code (which is then spent)."""
     device = match_token(request.user, token.strip().replace(" ", ""))
     if device is None:
-        _audit(request, "2fa.failed", user=request.user)
+        _audit(request, actions.TWOFACTOR_FAILED, user=request.user)
         return False
     otp_login(request, device)
-    _audit(request, "2fa.verified", user=request.user, device=device.persistent_id)
+    _audit(request, actions.TWOFACTOR_VERIFIED, user=request.user, device=device.persistent_id)
     return True
 
 
@@ -64,7 +80,7 @@ def twofactor_reset(*, actor, user) -> None:
     """Remove every device of ``user``; their next login starts enrolment again."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    _audit(None, "2fa.reset", user=user, actor=actor)
+    _audit(None, actions.TWOFACTOR_RESET, user=user, actor=actor)
 
 
 def backup_codes_issue(*, user) -> list[str]:
@@ -76,6 +92,4 @@ def backup_codes_issue(*, user) -> list[str]:
 
 
 def _audit(request, action: str, *, user, actor=None, **details) -> None:
-    from helpline.audit.services import audit_record
-
     audit_record(request=request, action=action, actor=actor or user, subject=user, details=details)

@@ -53,7 +53,7 @@ def enrol(request):
     # A user who already has a device cannot add one with a password alone.
     if twofactor.twofactor_is_enrolled(request.user):
         return redirect("helpline:verify")
-    device = twofactor.totp_enrolment_start(user=request.user)
+    device = twofactor.totp_enrolment_start(request=request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = twofactor.totp_enrolment_confirm(request=request, device=device, token=form.cleaned_data["token"])

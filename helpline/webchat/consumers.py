@@ -1,8 +1,8 @@
 """The child's side of a web chat conversation, over one WebSocket. Thin: every read and write is a service call.
 
 Frames from the page:  {"type": "hello", "token", "language", "age_band"}, {"type": "message", "id", "body"},
-                       {"type": "ping"}
-Frames to the page:    ready (status + history), message, ack, status, error, closed, pong
+                       {"type": "survey_answers", "answers": {question_id: choice}}, {"type": "ping"}
+Frames to the page:    ready (status + history), message, ack, status, survey, survey_thanks, error, closed, pong
 """
 
 import json
@@ -28,6 +28,7 @@ from helpline.webchat.texts import LINE_CLOSED, error_text
 CLOSE_LINE_CLOSED = 4000
 CLOSE_BAD_HELLO = 4400
 CLOSE_FLOOD = 4429
+CLOSE_BUSY = 4430
 
 
 class RateWindow:
@@ -119,6 +120,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             await self._hello(content)
         elif kind == "message":
             await self._message(content)
+        elif kind == "survey_answers":
+            await self._survey_answers(content)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -133,9 +136,18 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         age_band = services.age_band_clean(content.get("age_band"))
         try:
             joined = await database_sync_to_async(services.webchat_conversation_join)(
-                endpoint=self.endpoint, token=token, language=language, age_band=age_band
+                endpoint=self.endpoint,
+                token=token,
+                language=language,
+                age_band=age_band,
+                client_address=(self.scope.get("client") or [""])[0] or "",
             )
-        except services.WebChatError:
+        except services.WebChatError as refused:
+            if refused.code == "busy":
+                await self._error("busy")
+                self.closing = True
+                await self.close(code=CLOSE_BUSY)
+                return
             await self._error("invalid")
             self.closing = True
             await self.close(code=CLOSE_BAD_HELLO)
@@ -156,6 +168,9 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         self.shown.update(frame["id"] for frame in history)
         self.status = joined.status
         await self.send_json({"type": "ready", "status": joined.status, "history": history})
+        if joined.contact_id:
+            # An ended conversation the child has not answered the survey for yet (a reload, a lost connection).
+            await self._survey_offer()
 
     async def _message(self, content):
         client_id = content.get("id") if isinstance(content.get("id"), str) else None
@@ -185,6 +200,26 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         self.shown.add(inbound.message.provider_id)
         await self.send_json({"type": "ack", "id": inbound.message.provider_id})
 
+    async def _survey_answers(self, content):
+        if self.token is None:
+            await self._error("hello_first")
+            return
+        if not self.messages_window.allow():
+            await self._error("slow_down")
+            return
+        if not self.contact_id:
+            await self._error("survey_not_ended")
+            return
+        try:
+            # Only the socket's own conversation: the frame names no contact.
+            await database_sync_to_async(services.webchat_survey_answers_post)(
+                contact_id=self.contact_id, answers=content.get("answers")
+            )
+        except services.WebChatError as refused:
+            await self._error(refused.code)
+            return
+        await self.send_json({"type": "survey_thanks"})
+
     # --- events from the channel layer (ids only) --------------------------------
 
     async def contact_message(self, event):
@@ -195,6 +230,16 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def webchat_deliver(self, event):
         await self._relay(event)
+
+    async def survey_start(self, event):
+        """The counsellor ended the conversation and the line has a survey (helpline.surveys.survey_start)."""
+        if not self.contact_id or event.get("contact_id") != self.contact_id:
+            return
+        # "The conversation has ended" first, then the questions.
+        await self._status_refresh(
+            await database_sync_to_async(selectors.webchat_contact_status)(contact_id=self.contact_id)
+        )
+        await self._survey_offer()
 
     async def _relay(self, event):
         if not self.contact_id or event.get("contact_id") != self.contact_id:
@@ -209,6 +254,11 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     # --- helpers ----------------------------------------------------------------
+
+    async def _survey_offer(self):
+        frame = await database_sync_to_async(selectors.webchat_survey_frame)(contact_id=self.contact_id)
+        if frame is not None:
+            await self.send_json(frame)
 
     async def _follow(self, contact_id: str):
         if self.contact_id:

@@ -6,7 +6,10 @@ sender token); message ids from the channel layer are never trusted alone.
 
 import uuid
 
-from helpline.models import Channel, ChannelEndpoint, Contact, Direction, Message, MessageStatus
+from django.utils import timezone
+
+from helpline.models import Channel, ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus
+from helpline.surveys import SURVEY_WINDOW, survey_questions
 from helpline.vault.services import unseal
 
 # An outbound message reaches the child once its gateway has it; a queued one is
@@ -72,3 +75,33 @@ def webchat_message_frame(*, contact_id: str, message_id: str) -> tuple[dict | N
     if message is None:
         return None, webchat_contact_status(contact_id=contact_id)
     return message_frame(message), message.contact.status
+
+
+ENDED_STATUSES = frozenset({ContactStatus.WRAPUP, ContactStatus.CLOSED})
+
+
+def webchat_survey_may_answer(contact: Contact) -> bool:
+    """A conversation a counsellor ended (not a blocked sender's, which is closed from the start)."""
+    return contact.status in ENDED_STATUSES and contact.ended_at is not None and not contact.blocked
+
+
+def webchat_survey_frame(*, contact_id: str) -> dict | None:
+    """The survey frame for the child's ended conversation, or None.
+
+    None when the line has no survey, the conversation is still open, it was
+    answered already, or it ended longer ago than SMS would still accept answers.
+    Questions only: nothing about the conversation or the counsellor.
+    """
+    contact = (
+        Contact.objects.select_related("line")
+        .filter(pk=contact_id, channel=Channel.WEBCHAT, survey_response__isnull=True)
+        .first()
+    )
+    if contact is None or not webchat_survey_may_answer(contact):
+        return None
+    if contact.ended_at <= timezone.now() - SURVEY_WINDOW:
+        return None
+    questions = survey_questions(contact)
+    if not questions:
+        return None
+    return {"type": "survey", "questions": questions}

@@ -1,4 +1,5 @@
-"""Write paths of the web chat: the line's endpoint, opening or resuming a child's conversation, a child's message.
+"""Write paths of the web chat: the line's endpoint, opening or resuming a child's conversation, a child's message,
+the child's answers to the line's survey.
 
 The chat's sender is a random token the child's browser keeps for the tab's
 life (sessionStorage). It is sealed and blind-indexed like a phone number, so
@@ -8,7 +9,9 @@ the same token finds the same conversation and nothing readable is stored.
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,8 +21,19 @@ from helpline.messaging import Inbound, message_receive, sender_index_for
 from helpline.models import BlockedSender, Channel, ChannelEndpoint, Contact, ContactStatus, Helpline
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.realtime import broadcast_after_commit, line_group
+from helpline.surveys import survey_answers_record
+from helpline.vault.blind_index import IdentifierKind, blind_index
 from helpline.vault.services import datakey_create, seal
-from helpline.webchat.options import AGE_BAND_VALUES, MAX_BODY_CHARS, language_codes
+from helpline.webchat.options import (
+    AGE_BAND_VALUES,
+    MAX_BODY_CHARS,
+    MAX_SURVEY_ANSWERS,
+    NEW_CHATS_PER_ADDRESS,
+    NEW_CHATS_WINDOW_SECONDS,
+    RESUME_ENDED_SECONDS,
+    language_codes,
+)
+from helpline.webchat.selectors import webchat_survey_may_answer
 
 # 128 random bits from crypto.getRandomValues, as lowercase hex.
 TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -81,7 +95,9 @@ def webchat_endpoint_ensure(*, line: Helpline) -> ChannelEndpoint:
     return endpoint
 
 
-def webchat_conversation_join(*, endpoint: ChannelEndpoint, token: str, language: str, age_band: str) -> Joined:
+def webchat_conversation_join(
+    *, endpoint: ChannelEndpoint, token: str, language: str, age_band: str, client_address: str = ""
+) -> Joined:
     """Resume the token's conversation on this line, or open a new waiting one.
 
     - an open contact for the token: resumed as it is;
@@ -99,6 +115,7 @@ def webchat_conversation_join(*, endpoint: ChannelEndpoint, token: str, language
         try:
             return _conversation_join(
                 endpoint=endpoint,
+                client_address=client_address,
                 token=token,
                 sender_index=sender_index,
                 language=language_clean(language),
@@ -113,7 +130,7 @@ def webchat_conversation_join(*, endpoint: ChannelEndpoint, token: str, language
 
 
 @transaction.atomic
-def _conversation_join(*, endpoint, token, sender_index, language, age_band) -> Joined:
+def _conversation_join(*, endpoint, client_address, token, sender_index, language, age_band) -> Joined:
     line = endpoint.line
     open_contact = (
         Contact.objects.filter(line=line, sender_index=sender_index, status__in=OPEN_STATUSES, blocked=False)
@@ -122,11 +139,16 @@ def _conversation_join(*, endpoint, token, sender_index, language, age_band) -> 
     )
     if open_contact is not None:
         return Joined(contact_id=str(open_contact.pk), status=open_contact.status, resumed=True)
-    latest = Contact.objects.filter(line=line, sender_index=sender_index).order_by("-arrived_at").first()
+    now = timezone.now()
+    recently_ended = now - timedelta(seconds=RESUME_ENDED_SECONDS)
+    latest = (
+        Contact.objects.filter(line=line, sender_index=sender_index, ended_at__gte=recently_ended)
+        .order_by("-arrived_at")
+        .first()
+    )
     if latest is not None:
         return Joined(contact_id=str(latest.pk), status=latest.status, resumed=True)
 
-    now = timezone.now()
     if not line_is_open(line, now):
         raise LineClosedError(line.out_of_hours_message)
     blocked = (
@@ -136,6 +158,8 @@ def _conversation_join(*, endpoint, token, sender_index, language, age_band) -> 
     )
     if blocked:
         return Joined(contact_id=None, status=ContactStatus.WAITING, resumed=False)
+    if not _new_chat_allowed(client_address):
+        raise WebChatError("busy")
 
     contact = Contact(
         line=line,
@@ -152,6 +176,18 @@ def _conversation_join(*, endpoint, token, sender_index, language, age_band) -> 
         contact.save(force_insert=True)
     broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
     return Joined(contact_id=str(contact.pk), status=contact.status, resumed=False)
+
+
+def _new_chat_allowed(client_address: str) -> bool:
+    """Count new conversations per client address in the cache (Redis in production)."""
+    if not client_address:
+        return True
+    key = f"webchat:new:{blind_index(kind=IdentifierKind.HANDLE, value=client_address)}"
+    cache.add(key, 0, timeout=NEW_CHATS_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) <= NEW_CHATS_PER_ADDRESS
+    except ValueError:  # expired between add and incr
+        return True
 
 
 def webchat_message_post(
@@ -189,3 +225,30 @@ def webchat_message_post(
         # The id is another conversation's: say nothing about it.
         raise WebChatError("invalid")
     return inbound
+
+
+@transaction.atomic
+def webchat_survey_answers_post(*, contact_id: str, answers) -> None:
+    """The child's answers to the survey of their own ended conversation (the socket passes its contact only).
+
+    Kept in SurveyResponse alone, never as a message, so the counsellor never
+    sees them. Unknown questions and choices are dropped by survey_answers_record;
+    refused with "survey_not_ended" while the conversation is still open.
+    """
+    if (
+        not isinstance(answers, dict)
+        or len(answers) > MAX_SURVEY_ANSWERS
+        or not all(isinstance(key, str) and isinstance(value, str) for key, value in answers.items())
+    ):
+        raise WebChatError("invalid")
+    contact = (
+        Contact.objects.select_for_update()
+        .select_related("line")
+        .filter(pk=contact_id, channel=Channel.WEBCHAT)
+        .first()
+    )
+    if contact is None:
+        raise WebChatError("invalid")
+    if not webchat_survey_may_answer(contact):
+        raise WebChatError("survey_not_ended")
+    survey_answers_record(contact=contact, answers=answers)

@@ -11,6 +11,8 @@ ERRORS = {
     "frame_too_large": _("That was too much at once. Please send a shorter message."),
     "invalid": _("Something went wrong with that message. Please try again."),
     "hello_first": _("Please start the chat first."),
+    "survey_not_ended": _("You can answer these questions once the conversation has ended."),
+    "busy": _("Many chats are starting from your network right now. Please try again in a few minutes."),
 }
 
 LINE_CLOSED = _("We are closed right now. Please write again during our opening hours.")

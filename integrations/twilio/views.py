@@ -7,6 +7,7 @@ gateway), so the webhook answers at once with an empty response.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
 from django.utils.translation import gettext as _
@@ -15,7 +16,9 @@ from django.views.decorators.http import require_POST
 
 from helpline.access import public
 from helpline.messaging import message_receive, message_status_update
-from helpline.models import Channel, ChannelEndpoint, Direction, Message
+from helpline.models import Channel, Direction, Message
+from helpline.vault.services import unseal
+from integrations.twilio.endpoints import Found, endpoint_find
 from integrations.twilio.errors import reason_for
 from integrations.twilio.inbound import MalformedWebhook, address_split, inbound_parse, status_parse
 from integrations.twilio.security import signature_problem, signature_rejected
@@ -26,42 +29,19 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWILIO_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
-def _twiml() -> HttpResponse:
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
-
-
-def _endpoint(channel: str, address: str) -> ChannelEndpoint | None:
-    if not address:
-        return None
-    # (channel, address) is unique: LIMIT 1 without the ORDER BY that first() would add.
-    found = ChannelEndpoint.objects.select_related("line", "data_key").filter(
-        channel=channel, address=address, active=True
-    )[:1]
-    return next(iter(found), None)
-
-
-def _unknown_number(webhook: str, channel: str) -> HttpResponse:
-    # The number itself stays out of the log; an operator checks the Twilio console.
-    logger.warning("Twilio %s webhook for a number with no active %s endpoint", webhook, channel)
-    return HttpResponseNotFound(_("No active endpoint for this number."), content_type="text/plain")
-
-
 @public
 @csrf_exempt
 @require_POST
 def messages(request):
     """An inbound SMS or WhatsApp message, addressed to one of our endpoints by ``To``."""
     channel, address = address_split(request.POST.get("To", ""))
-    endpoint = _endpoint(channel, address)
-    if endpoint is None:
-        return _unknown_number("message", channel)
-    if problem := signature_problem(request, endpoint):
-        signature_rejected(request, endpoint=endpoint, problem=problem, webhook="message")
-        return HttpResponseForbidden(_("Invalid Twilio signature."), content_type="text/plain")
+    found, refusal = _signed(request, "message", lambda fresh: endpoint_find(channel, address, fresh=fresh))
+    if refusal:
+        return refusal
     try:
         inbound = inbound_parse(request.POST)
         message_receive(
-            endpoint=endpoint,
+            endpoint=found.endpoint,
             sender=inbound.sender,
             body=inbound.body,
             provider_id=inbound.sid,
@@ -71,7 +51,7 @@ def messages(request):
         logger.warning("Twilio message webhook refused: %s", type(exc).__name__)
         text = str(exc) if isinstance(exc, MalformedWebhook) else _("The message was refused.")
         return HttpResponseBadRequest(text, content_type="text/plain")
-    return _twiml()
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
 
 
 @public
@@ -79,12 +59,9 @@ def messages(request):
 @require_POST
 def status(request):
     """Delivery status of a message we sent. Answered 200 whenever signed, so Twilio does not retry."""
-    endpoint = _status_endpoint(request.POST)
-    if endpoint is None:
-        return _unknown_number("status", "sms or whatsapp")
-    if problem := signature_problem(request, endpoint):
-        signature_rejected(request, endpoint=endpoint, problem=problem, webhook="status")
-        return HttpResponseForbidden(_("Invalid Twilio signature."), content_type="text/plain")
+    found, refusal = _signed(request, "status", lambda fresh: _status_endpoint(request.POST, fresh=fresh))
+    if refusal:
+        return refusal
     try:
         callback = status_parse(request.POST)
     except MalformedWebhook as exc:
@@ -92,7 +69,7 @@ def status(request):
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     if callback.status is not None:
         message_status_update(
-            channel=endpoint.channel,
+            channel=found.endpoint.channel,
             provider_id=callback.sid,
             status=callback.status,
             error_code=callback.error_code,
@@ -101,7 +78,25 @@ def status(request):
     return HttpResponse("", content_type="text/plain")
 
 
-def _status_endpoint(params) -> ChannelEndpoint | None:
+def _signed(request, webhook: str, lookup: Callable[[bool], Found | None]) -> tuple[Found | None, HttpResponse | None]:
+    """The endpoint, if the request is signed with its token; otherwise the response refusing it."""
+    found = lookup(False)
+    problem = signature_problem(request, found.token) if found else None
+    if problem and found.cached:
+        # The token may have changed in the last few seconds: check against the database before refusing.
+        found = lookup(True)
+        problem = signature_problem(request, found.token) if found else None
+    if found is None:
+        # The number itself stays out of the log; an operator checks the Twilio console.
+        logger.warning("Twilio %s webhook for a number with no active endpoint", webhook)
+        return None, HttpResponseNotFound(_("No active endpoint for this number."), content_type="text/plain")
+    if problem:
+        signature_rejected(request, endpoint=found.endpoint, problem=problem, webhook=webhook)
+        return None, HttpResponseForbidden(_("Invalid Twilio signature."), content_type="text/plain")
+    return found, None
+
+
+def _status_endpoint(params, *, fresh: bool) -> Found | None:
     """The endpoint whose token signed this callback.
 
     The message's own endpoint when we know the SID (the exact account that
@@ -111,11 +106,13 @@ def _status_endpoint(params) -> ChannelEndpoint | None:
     """
     sid = params.get("MessageSid", "")
     if sid:
-        found = Message.objects.select_related("contact__endpoint__line", "contact__endpoint__data_key").filter(
+        rows = Message.objects.select_related("contact__endpoint__line", "contact__endpoint__data_key").filter(
             provider_id=sid, channel__in=TWILIO_CHANNELS, direction=Direction.OUTBOUND
         )[:1]
-        message = next(iter(found), None)
+        message = next(iter(rows), None)
         if message is not None and message.contact.endpoint.active:
-            return message.contact.endpoint
+            endpoint = message.contact.endpoint
+            token = unseal(endpoint, "provider_secret")
+            return Found(endpoint=endpoint, token=token if isinstance(token, str) else "", cached=False)
     channel, address = address_split(params.get("From", ""))
-    return _endpoint(channel, address)
+    return endpoint_find(channel, address, fresh=fresh)

@@ -1,4 +1,4 @@
-"""A child on a phone: pre-chat, a message, a reply, a reload that keeps the conversation, and a quick exit."""
+"""A child on a phone: pre-chat, a message, a reply, a reload that keeps the conversation, a quick exit, the survey."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -7,7 +7,9 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from helpline.messaging import message_deliver_attempt, message_send
-from helpline.models import Contact
+from helpline.models import Contact, Message, SurveyResponse
+from helpline.routing import contact_accept, contact_end, presence_set
+from helpline.vault.services import unseal
 from helpline.webchat.services import webchat_endpoint_ensure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,6 +41,18 @@ def counsellor_replies(body, counsellor):
         return message_deliver_attempt(message_id=str(reply.pk))
 
     return in_worker_thread(work)
+
+
+def counsellor_takes_and_ends(counsellor):
+    def work():
+        staff = counsellor.staff
+        staff.languages = ["en", "fr", "sw"]
+        staff.save(update_fields=["languages"])
+        presence_set(staff=staff, presence="available")
+        contact = contact_accept(staff=staff)
+        contact_end(actor=staff, contact=contact)
+
+    in_worker_thread(work)
 
 
 @pytest.fixture
@@ -137,3 +151,66 @@ def test_arabic_page_runs_right_to_left(page, chat_url):
     assert page.evaluate("document.documentElement.dir") == "rtl"
     exit_box = page.get_by_role("button", name="Quick exit").bounding_box()
     assert exit_box["x"] < 390 / 2  # the exit button sits at the inline end: the left in Arabic
+
+
+def test_child_answers_the_survey_with_buttons_when_the_conversation_ends(page, chat_url, demo_line, counsellor):
+    demo_line.survey = [
+        {
+            "id": "helped",
+            "text": {"en": "Did this conversation help you?", "fr": "Cette discussion t'a-t-elle aidé ?"},
+            "choices": ["oui", "un peu", "non"],
+        },
+        {"id": "again", "text": {"fr": "Nous écrirais-tu à nouveau ?"}, "choices": ["oui", "non"]},
+    ]
+    demo_line.save()
+    page.goto(f"{chat_url}?lang=fr")
+    page.get_by_label("13–15 ans").check()
+    page.get_by_role("button", name="Commencer la discussion").click()
+    page.get_by_label("Ton message").fill("merci de m'avoir écouté")
+    page.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(page.locator(".msg.in .state")).to_have_text("Envoyé")
+
+    counsellor_takes_and_ends(counsellor)
+    expect(page.locator("#notice")).to_contain_text("Cette discussion est terminée.")
+    survey = page.locator("#survey")
+    expect(survey.get_by_role("heading")).to_have_text("La discussion est terminée")
+    helped = survey.get_by_role("group", name="Cette discussion t'a-t-elle aidé ?")
+    again = survey.get_by_role("group", name="Nous écrirais-tu à nouveau ?")
+    send = survey.get_by_role("button", name="Envoyer mes réponses")
+    expect(send).to_be_disabled()
+    helped.get_by_role("button", name="non").click()
+    helped.get_by_role("button", name="un peu").click()  # changing one's mind
+    expect(helped.get_by_role("button", name="un peu")).to_have_attribute("aria-pressed", "true")
+    expect(helped.get_by_role("button", name="non")).to_have_attribute("aria-pressed", "false")
+    again.get_by_role("button", name="oui").click()
+    page.screenshot(path="var/test-webchat-survey.png", full_page=True)
+    send.click()
+    expect(page.get_by_text("Merci pour tes réponses.")).to_be_visible()
+    expect(helped).to_be_hidden()
+
+    assert SurveyResponse.objects.get().answers == {"helped": "un peu", "again": "oui"}
+    bodies = [unseal(m, "body") for m in Message.objects.select_related("contact__data_key")]
+    assert bodies == ["merci de m'avoir écouté"]  # the counsellor's view holds no answer
+
+    page.reload()  # answered: not asked again
+    expect(page.locator(".msg.in .text")).to_have_text("merci de m'avoir écouté")
+    page.wait_for_timeout(300)
+    assert page.locator("#survey").is_hidden()
+
+
+def test_child_may_skip_the_survey(page, chat_url, demo_line, counsellor):
+    demo_line.survey = [{"id": "helped", "text": {"en": "Did this conversation help you?"}, "choices": ["yes", "no"]}]
+    demo_line.save()
+    page.goto(f"{chat_url}?lang=en")
+    page.get_by_label("16–17").check()
+    page.get_by_role("button", name="Start chat").click()
+    expect(page.locator("#notice")).to_have_text("A counsellor will be with you soon.")
+    counsellor_takes_and_ends(counsellor)
+    expect(page.get_by_role("group", name="Did this conversation help you?")).to_be_visible()
+    page.get_by_role("button", name="Skip").click()
+    assert page.locator("#survey").is_hidden()
+    page.reload()  # skipped in this tab: not asked again
+    expect(page.locator("#notice")).to_contain_text("This conversation has ended.")
+    page.wait_for_timeout(300)
+    assert page.locator("#survey").is_hidden()
+    assert not SurveyResponse.objects.exists()

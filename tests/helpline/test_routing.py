@@ -290,3 +290,37 @@ def test_nothing_can_be_sent_after_the_conversation_ends(sms_endpoint, counsello
     contact_end(actor=counsellor.staff, contact=contact)
     with pytest.raises(ValueError, match="ended"):
         message_send(contact=Contact.objects.get(pk=contact.pk), body="one more thing", author=counsellor.staff)
+
+
+@pytest.mark.django_db
+def test_words_sent_during_the_survey_are_never_dropped(sms_endpoint, counsellor, demo_line):
+    demo_line.survey = [{"id": "helped", "text": {"en": "Did this help?"}, "choices": ["yes", "no"]}]
+    demo_line.save()
+    contact = arrive(sms_endpoint, 1)
+    available(counsellor)
+    contact_accept(staff=counsellor.staff)
+    contact_end(actor=counsellor.staff, contact=contact)
+    contact_close(actor=counsellor.staff, contact=Contact.objects.get(pk=contact.pk))
+
+    inbound = message_receive(
+        endpoint=sms_endpoint, sender="+15551230001", body="he is here now please help", provider_id="SMurgent"
+    )
+    assert inbound.message is not None
+    new_contact = Contact.objects.get(pk=inbound.contact.pk)
+    assert new_contact.pk != contact.pk
+    assert new_contact.status == "waiting" and new_contact.risk_flag == "suggested"
+    assert Contact.objects.get(pk=contact.pk).survey_step is None  # the survey stopped
+    assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.django_db
+def test_words_during_wrap_up_reach_the_counsellor_not_the_survey(sms_endpoint, counsellor, demo_line):
+    demo_line.survey = [{"id": "helped", "text": {"en": "Did this help?"}, "choices": ["yes", "no"]}]
+    demo_line.save()
+    contact = arrive(sms_endpoint, 1)
+    available(counsellor)
+    contact_accept(staff=counsellor.staff)
+    contact_end(actor=counsellor.staff, contact=contact)
+    inbound = message_receive(endpoint=sms_endpoint, sender="+15551230001", body="one more thing", provider_id="SMmore")
+    assert inbound.contact.pk == contact.pk
+    assert unseal(Message.objects.get(pk=inbound.message.pk), "body") == "one more thing"

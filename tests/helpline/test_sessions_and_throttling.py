@@ -62,3 +62,49 @@ def test_session_cookie_is_http_only_and_not_kept_after_browser_close(client, co
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"]
     assert not cookie["expires"] and not cookie["max-age"]
+
+
+def test_logging_in_to_ones_own_account_does_not_reset_guesses_at_anothers(client, counsellor, supervisor, settings):
+    """An insider alternating guesses at a colleague's password with their own login stays throttled."""
+    for _attempt in range(3):
+        for _ in range(2):
+            fail(client, "supervisor", address="10.3.3.3")
+        own = client.post("/login/", {"username": "counsellor", "password": PASSWORD}, REMOTE_ADDR="10.3.3.3")
+        if own.status_code == 429:
+            break
+        client.post("/logout/")
+    response = client.post("/login/", {"username": "supervisor", "password": PASSWORD}, REMOTE_ADDR="10.3.3.3")
+    assert response.status_code == 429
+
+
+def test_refreshes_the_console_makes_by_itself_do_not_keep_it_logged_in(client, counsellor, settings):
+    from helpline.middleware import ACTIVE_AT_SESSION_KEY
+
+    login_verified(client, counsellor)
+    assert client.get("/console/").status_code == 200
+    # The counsellor walks away; events keep arriving and the page refreshes itself.
+    session = client.session
+    session[ACTIVE_AT_SESSION_KEY] -= settings.SESSION_COOKIE_AGE - 5
+    session.save()
+    background = {"HTTP_X_HELPLINE_BACKGROUND": "1", "HTTP_HX_REQUEST": "true"}
+    assert client.get("/console/queue/", **background).status_code == 200
+    session = client.session
+    session[ACTIVE_AT_SESSION_KEY] -= 10
+    session.save()
+    response = client.get("/console/queue/", **background)
+    assert response.status_code == 204 and response["HX-Redirect"] == "/login/"
+    assert client.get("/console/").status_code == 302
+
+
+def test_what_the_user_does_keeps_the_session_alive(client, counsellor, settings):
+    from helpline.middleware import ACTIVE_AT_SESSION_KEY
+
+    login_verified(client, counsellor)
+    session = client.session
+    session[ACTIVE_AT_SESSION_KEY] -= settings.SESSION_COOKIE_AGE - 5
+    session.save()
+    assert client.get("/console/").status_code == 200  # a click of their own
+    session = client.session
+    session[ACTIVE_AT_SESSION_KEY] -= 10
+    session.save()
+    assert client.get("/console/").status_code == 200

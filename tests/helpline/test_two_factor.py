@@ -176,3 +176,39 @@ def test_logout_needs_post_and_ends_the_session(client, counsellor):
     assert client.get("/logout/").status_code == 405
     client.post("/logout/")
     assert client.get("/console/").status_code == 302
+
+
+def test_a_second_password_only_session_never_sees_the_secret_being_enrolled(client, demo_line):
+    """Someone who knows only the password opens enrolment too: they get a secret of their own,
+    which the real user's enrolment replaces, so they learn nothing that will ever be accepted."""
+    from django.test import Client
+
+    make_staff("newcomer", "counsellor", line=demo_line, enrolled=False)
+    attacker = Client()
+    attacker.post("/login/", {"username": "newcomer", "password": PASSWORD})
+    attacker_secret = attacker.get("/2fa/enrol/").context["secret"]
+
+    client.post("/login/", {"username": "newcomer", "password": PASSWORD})
+    owner_page = client.get("/2fa/enrol/")
+    assert owner_page.context["secret"] != attacker_secret
+    assert client.get("/2fa/enrol/").context["secret"] == owner_page.context["secret"]  # stable for its session
+
+    device = TOTPDevice.objects.get(user__username="newcomer", confirmed=False)
+    response = client.post("/2fa/enrol/", {"token": totp_now_unconfirmed(device)})
+    assert len(response.context["codes"]) == 10
+
+    # The attacker's secret opens nothing.
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    guess = f"{totp(b32decode(attacker_secret.replace(' ', ''))):06d}"
+    assert attacker.post("/2fa/verify/", {"token": guess}).status_code == 200
+    assert attacker.get("/console/").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"])
+def test_administrators_cannot_read_or_add_anyones_authenticator(client, admin_user, counsellor, path):
+    login_verified(client, admin_user)
+    assert client.get(path).status_code == 404
+    assert client.get(path + "add/").status_code == 404

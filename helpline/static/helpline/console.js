@@ -339,5 +339,14 @@
   scrollHistories(document);
   noticeNewMessages();
   window.setInterval(tick, 30000);
+
+  // Refreshes the page makes by itself are marked, so they keep the view current without
+  // counting as the counsellor's activity: an unattended console still times out.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.type === "console:refresh") {
+      event.detail.headers["X-Helpline-Background"] = "1";
+    }
+  });
   connect();
 })();

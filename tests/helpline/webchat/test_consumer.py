@@ -317,7 +317,9 @@ async def test_writing_after_the_conversation_ended_opens_a_new_one(chat_endpoin
 
     @db
     def end():
-        Contact.objects.filter(pk=old.pk).update(status="closed")
+        from django.utils import timezone
+
+        Contact.objects.filter(pk=old.pk).update(status="closed", ended_at=timezone.now())
 
     await end()
     await tab.close()

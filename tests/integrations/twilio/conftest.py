@@ -128,6 +128,16 @@ def twilio_post(client, settings):
 
 
 @pytest.fixture(autouse=True)
+def _forget_cached_endpoints():
+    """Test transactions roll back without signals, so the endpoint cache is emptied around each test."""
+    from integrations.twilio.endpoints import endpoint_cache_clear
+
+    endpoint_cache_clear()
+    yield
+    endpoint_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def nothing_sensitive_logged(caplog):
     """Every Twilio test also checks that no body or number reached a log record."""
     caplog.set_level(logging.INFO)

@@ -281,7 +281,7 @@ def test_unknown_number_is_not_found_and_nothing_is_stored(sms_endpoint, auth_to
 
     assert response.status_code == 404
     assert b"No active endpoint" in response.content
-    assert "no active sms endpoint" in caplog.text
+    assert "no active endpoint" in caplog.text
     assert "5559999999" not in caplog.text
     assert stored_counts()["messages"] == 0
 

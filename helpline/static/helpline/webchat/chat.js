@@ -54,6 +54,8 @@
     clearTimeout(retryTimer);
     clearInterval(pingTimer);
     $("log").textContent = "";
+    $("survey-questions").textContent = "";
+    $("survey").hidden = true;
     $("conversation").hidden = true;
     // replace(), not assign(): the back button must not lead to the chat.
     window.location.replace(root.dataset.exitUrl);
@@ -132,6 +134,92 @@
     stateLine.textContent = state === "sending" ? words.sending : state === "failed" ? words.notSent : words.sent;
   }
 
+  // --- the survey after the conversation -----------------------------------------
+  // Questions come from the server in the child's language; choices are buttons. Answering is optional:
+  // once answered or skipped, this tab does not ask again for the same conversation (state.surveyed).
+
+  var surveyOpen = false;
+  var surveyChosen = {}; // question id -> choice
+
+  function surveyMark(done) {
+    var state = stateLoad();
+    if (!state || !!state.surveyed === done) return;
+    state.surveyed = done;
+    stateSave(state);
+  }
+
+  function surveyHide() {
+    surveyOpen = false;
+    $("survey").hidden = true;
+  }
+
+  function surveyShow(questions) {
+    var state = stateLoad();
+    if (surveyOpen || (state && state.surveyed) || !questions || !questions.length) return;
+    surveyOpen = true;
+    surveyChosen = {};
+    var box = $("survey-questions");
+    box.textContent = "";
+    questions.forEach(function (question) {
+      var group = document.createElement("fieldset");
+      var legend = document.createElement("legend");
+      legend.dir = "auto";
+      legend.textContent = question.text;
+      group.appendChild(legend);
+      var row = document.createElement("div");
+      row.className = "choices";
+      (question.choices || []).forEach(function (choice) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "choice";
+        button.dir = "auto";
+        button.textContent = choice;
+        button.setAttribute("aria-pressed", "false");
+        button.addEventListener("click", function () {
+          // A second press on the same choice takes it back.
+          var undo = surveyChosen[question.id] === choice;
+          if (undo) delete surveyChosen[question.id]; else surveyChosen[question.id] = choice;
+          Array.prototype.forEach.call(row.children, function (other) {
+            other.setAttribute("aria-pressed", String(!undo && other === button));
+          });
+          $("survey-send").disabled = Object.keys(surveyChosen).length === 0;
+        });
+        row.appendChild(button);
+      });
+      group.appendChild(row);
+      box.appendChild(group);
+    });
+    $("survey-send").disabled = true;
+    $("survey-ask").hidden = false;
+    $("survey-thanks").hidden = true;
+    $("survey").hidden = false;
+    $("survey").scrollIntoView({ block: "end" });
+  }
+
+  function surveyThanks() {
+    surveyMark(true);
+    $("survey-ask").hidden = true;
+    $("survey-thanks").hidden = false;
+  }
+
+  $("survey-send").addEventListener("click", function () {
+    if (!ready || !Object.keys(surveyChosen).length) return; // offline: the "connection lost" line says so
+    problem("");
+    $("survey-send").disabled = true;
+    send({ type: "survey_answers", answers: surveyChosen });
+  });
+  $("survey-skip").addEventListener("click", function () {
+    surveyMark(true);
+    surveyHide();
+  });
+
+  // A conversation under way (a new one after the child wrote again): any survey belongs to the last one.
+  function conversationOpen(next) {
+    if (next !== "waiting" && next !== "active") return;
+    surveyMark(false);
+    surveyHide();
+  }
+
   // --- the connection -----------------------------------------------------------
 
   function send(frame) {
@@ -169,6 +257,7 @@
         $("connection").hidden = true;
         (frame.history || []).forEach(function (item) { addMessage(item); });
         setStatus(frame.status);
+        conversationOpen(frame.status);
         // Messages typed while offline go now; the server stores each id once.
         pending.forEach(function (body, id) { send({ type: "message", id: id, body: body }); });
         clearInterval(pingTimer);
@@ -186,10 +275,18 @@
         break;
       case "status":
         setStatus(frame.status);
+        conversationOpen(frame.status);
+        break;
+      case "survey":
+        surveyShow(frame.questions);
+        break;
+      case "survey_thanks":
+        surveyThanks();
         break;
       case "error":
         problem(frame.message);
         if (frame.id) { pending.delete(frame.id); markState(frame.id, "failed"); }
+        else if (surveyOpen) $("survey-send").disabled = Object.keys(surveyChosen).length === 0;
         break;
       case "closed":
         refused = true;

@@ -1,0 +1,59 @@
+"""What keeps the public chat safe from scripts and from whoever picks up a closed tab."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.core.cache import cache
+from django.utils import timezone
+
+from helpline.models import Contact
+from helpline.webchat.options import NEW_CHATS_PER_ADDRESS, RESUME_ENDED_SECONDS
+from tests.helpline.webchat.conftest import Child, new_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def tab_from(address):
+    tab = Child()
+    tab.communicator.scope["client"] = (address, 50000)
+    connected, _code = await tab.connect()
+    assert connected
+    return tab
+
+
+async def test_one_address_cannot_fill_the_queue(chat_endpoint):
+    await database_sync_to_async(cache.clear)()
+    for _ in range(NEW_CHATS_PER_ADDRESS):
+        tab = await tab_from("203.0.113.7")
+        assert (await tab.hello(new_token()))["type"] == "ready"
+        await tab.close()
+    refused = await tab_from("203.0.113.7")
+    frame = await refused.hello(new_token())
+    assert frame["type"] == "error" and frame["code"] == "busy"
+    assert await database_sync_to_async(Contact.objects.count)() == NEW_CHATS_PER_ADDRESS
+    # Another network is not affected.
+    other = await tab_from("198.51.100.9")
+    assert (await other.hello(new_token()))["type"] == "ready"
+    await other.close()
+
+
+async def test_a_long_ended_conversation_is_not_shown_to_whoever_reopens_the_tab(chat_endpoint):
+    token = new_token()
+    first = await tab_from("192.0.2.1")
+    await first.hello(token)
+    await first.send({"type": "message", "id": "3f5c2f4e-9a47-4c1b-9a64-2d7f7b0d6a11", "body": "my secret"})
+    assert (await first.receive())["type"] == "ack"
+    await first.close()
+
+    @database_sync_to_async
+    def end_long_ago():
+        ended = timezone.now() - timedelta(seconds=RESUME_ENDED_SECONDS + 60)
+        Contact.objects.update(status="closed", ended_at=ended)
+
+    await end_long_ago()
+    reopened = await tab_from("192.0.2.1")
+    ready = await reopened.hello(token)
+    assert ready["type"] == "ready" and ready["history"] == [] and ready["status"] == "waiting"
+    assert await database_sync_to_async(Contact.objects.count)() == 2
+    await reopened.close()
