@@ -262,6 +262,8 @@ def main():
     var_dir = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
     env = base_environment(args, var_dir)
     env["CHANNEL_PREFIX"] = "bench-realtime"
+    # Every simulated child comes from 127.0.0.1; lift the per-address cap on new chats.
+    env["HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS"] = "100000"
     django_setup(env)
     sessions = counsellors_create(max(args.conversations))
     server, port = server_start(

@@ -184,6 +184,9 @@ HELPLINE_GATEWAYS = {
 }
 HELPLINE_SEND_MAX_ATTEMPTS = env_int("HELPLINE_SEND_MAX_ATTEMPTS", 5)
 HELPLINE_SEND_RETRY_SECONDS = env_int("HELPLINE_SEND_RETRY_SECONDS", 10)
+# New web chats one client address may open in ten minutes (many children share a
+# mobile operator's address; a script opening hundreds is refused).
+HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS = env_int("HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS", 20)
 # Where the Twilio REST API is; only tests point it at a local fake.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 

@@ -86,34 +86,32 @@ def message_receive(
                 media=list(media),
                 language=language,
                 age_band=age_band,
+                # Retried webhooks are rare: the first attempt relies on the unique
+                # constraint instead of a query, and only a conflict makes us look.
+                look_for_duplicate=attempt > 0,
             )
         except IntegrityError:
-            # Another request stored the same message or opened the same contact
-            # a moment before us; the next attempt finds theirs.
+            # A retried webhook stored this message already, or another request opened
+            # the same contact a moment before us; the next attempt finds theirs.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
 @transaction.atomic
-def _message_receive(*, endpoint, sender, sender_index, body, provider_id, media, language, age_band) -> Inbound:
-    if provider_id:
+def _message_receive(
+    *, endpoint, sender, sender_index, body, provider_id, media, language, age_band, look_for_duplicate
+) -> Inbound:
+    if provider_id and look_for_duplicate:
         existing = Message.objects.filter(channel=endpoint.channel, provider_id=provider_id).select_related("contact")
         if found := existing.first():
             return Inbound(message=found, contact=found.contact, duplicate=True)
 
     now = timezone.now()
     line = endpoint.line
-    blocked = _is_blocked(line=line, sender_index=sender_index, now=now)
+    # Most messages join a conversation under way: one query finds it with its key.
     joinable = Q(status__in=OPEN_STATUSES) | Q(survey_step__isnull=False, ended_at__gt=now - SURVEY_WINDOW)
-    if blocked:
-        joinable |= Q(blocked=True)  # a blocked sender's messages gather in one closed contact
-    contact = (
-        Contact.objects.select_for_update()
-        .filter(joinable, line=line, sender_index=sender_index)
-        .order_by("-arrived_at")
-        .first()
-    )
+    contact = _contact_for_update(joinable, line=line, sender_index=sender_index)
     if contact is not None and survey_window_open(contact):
         if survey_answer_fits(contact=contact, text=body):
             # A survey answer is kept apart from the conversation: the counsellor never sees it.
@@ -124,6 +122,11 @@ def _message_receive(*, endpoint, sender, sender_index, body, provider_id, media
         survey_stop(contact=contact)
         if contact.status not in OPEN_STATUSES:
             contact = None
+    # The block list decides whether a new conversation is queued; a blocked sender's
+    # messages gather in one closed contact.
+    blocked = contact.blocked if contact is not None else _is_blocked(line=line, sender_index=sender_index, now=now)
+    if contact is None and blocked:
+        contact = _contact_for_update(Q(blocked=True), line=line, sender_index=sender_index)
     opened = contact is None
     if opened:
         contact = Contact(
@@ -139,23 +142,23 @@ def _message_receive(*, endpoint, sender, sender_index, body, provider_id, media
             ended_at=now if blocked else None,
         )
         seal(contact, "sender", sender)
-    contact.last_message_at = now
-    with transaction.atomic():  # a savepoint: a duplicate insert must not poison the outer transaction
-        contact.save()
-        message = Message(
-            contact=contact,
-            channel=endpoint.channel,
-            direction=Direction.INBOUND,
-            provider_id=provider_id or None,
-            status=MessageStatus.RECEIVED,
-            status_rank=STATUS_RANK[MessageStatus.RECEIVED],
-            media_count=len(media),
-            media_types=[item.content_type for item in media],
-        )
-        seal(message, "body", body)
-        if media:
-            seal(message, "media_urls", json.dumps([item.url for item in media]))
-        message.save()
+        # A concurrent first message fails this insert (or a retried webhook the message's):
+        # message_receive retries the whole transaction, which then finds theirs.
+        contact.save(force_insert=True)
+    message = Message(
+        contact=contact,
+        channel=endpoint.channel,
+        direction=Direction.INBOUND,
+        provider_id=provider_id or None,
+        status=MessageStatus.RECEIVED,
+        status_rank=STATUS_RANK[MessageStatus.RECEIVED],
+        media_count=len(media),
+        media_types=[item.content_type for item in media],
+    )
+    seal(message, "body", body)
+    if media:
+        seal(message, "media_urls", json.dumps([item.url for item in media]))
+    message.save()
 
     if opened:
         _auto_reply_on_open(contact=contact, blocked=blocked, now=now)
@@ -173,6 +176,16 @@ def _message_receive(*, endpoint, sender, sender_index, body, provider_id, media
         # to every console of the line would grow with the square of the live conversations.
         broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
     return Inbound(message=message, contact=contact, duplicate=False)
+
+
+def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:
+    return (
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("data_key")
+        .filter(condition, line=line, sender_index=sender_index)
+        .order_by("-arrived_at")
+        .first()
+    )
 
 
 def _is_blocked(*, line, sender_index, now) -> bool:

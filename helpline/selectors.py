@@ -1,7 +1,8 @@
 """Permission-aware reads. The permission rule for conversations lives here and nowhere else.
 
 - a counsellor sees and writes only the open conversations assigned to them;
-- a supervisor sees every conversation of their lines (reading along is audited);
+- a supervisor sees every open conversation of their lines (reading along is audited);
+  closed ones are reached through case records, with a stated reason;
 - administrators and authority users see none.
 """
 
@@ -22,7 +23,7 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
     if role == Role.COUNSELLOR:
         return Contact.objects.filter(counsellor=user.staff, status__in=OPEN_STATUSES)
     if role == Role.SUPERVISOR:
-        return Contact.objects.filter(line__in=user.staff.lines.all())
+        return Contact.objects.filter(line__in=user.staff.lines.all(), status__in=OPEN_STATUSES)
     return Contact.objects.none()
 
 

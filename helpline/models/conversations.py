@@ -78,7 +78,6 @@ class Contact(ProtectedRecord):
     arrived_at = models.DateTimeField(_("arrived"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
     # Which survey question the child is answering by SMS (None when no survey is running).
     survey_step = models.PositiveSmallIntegerField(null=True, blank=True)
     # Inbound messages after this moment count as unread in the counsellor's console.

@@ -60,6 +60,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         self.age_band = ""
         # Ids already on the child's screen; the same message may be announced more than once.
         self.shown: set[str] = set()
+        # Server ids of the messages this connection posted (events about them are ours).
+        self.posted: set[str] = set()
         self.messages_window = RateWindow(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
         self.frames_window = RateWindow(FRAMES_PER_WINDOW, RATE_WINDOW_SECONDS)
         line_slug = self.scope["url_route"]["kwargs"]["line_slug"]
@@ -198,6 +200,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             await self._follow(contact_id)
         await self._status_refresh(inbound.contact.status)
         self.shown.add(inbound.message.provider_id)
+        # The event announcing this very message needs no database read to be ignored.
+        self.posted.add(str(inbound.message.pk))
         await self.send_json({"type": "ack", "id": inbound.message.provider_id})
 
     async def _survey_answers(self, content):
@@ -243,6 +247,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _relay(self, event):
         if not self.contact_id or event.get("contact_id") != self.contact_id:
+            return
+        if event.get("type") == "contact.message" and event.get("message_id") in self.posted:
             return
         frame, status = await database_sync_to_async(selectors.webchat_message_frame)(
             contact_id=self.contact_id, message_id=event.get("message_id")

@@ -25,9 +25,7 @@ RATE_WINDOW_SECONDS = 10.0
 # A conversation that ended longer ago than this is not shown again: a tab the child
 # closed and someone else reopened (browsers restore sessionStorage) starts afresh.
 RESUME_ENDED_SECONDS = 15 * 60
-# New conversations one address may open in NEW_CHATS_WINDOW_SECONDS: generous, since many
-# children share a mobile operator's address, but a script cannot fill the queue.
-NEW_CHATS_PER_ADDRESS = 20
+# The window for settings.HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS.
 NEW_CHATS_WINDOW_SECONDS = 10 * 60
 
 # A survey has two or three questions; a frame answering dozens is not our page.

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,7 +29,6 @@ from helpline.webchat.options import (
     AGE_BAND_VALUES,
     MAX_BODY_CHARS,
     MAX_SURVEY_ANSWERS,
-    NEW_CHATS_PER_ADDRESS,
     NEW_CHATS_WINDOW_SECONDS,
     RESUME_ENDED_SECONDS,
     language_codes,
@@ -185,7 +185,7 @@ def _new_chat_allowed(client_address: str) -> bool:
     key = f"webchat:new:{blind_index(kind=IdentifierKind.HANDLE, value=client_address)}"
     cache.add(key, 0, timeout=NEW_CHATS_WINDOW_SECONDS)
     try:
-        return cache.incr(key) <= NEW_CHATS_PER_ADDRESS
+        return cache.incr(key) <= settings.HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS
     except ValueError:  # expired between add and incr
         return True
 

@@ -83,3 +83,19 @@ def test_attempt_refused_by_the_lockout_is_marked(client, counsellor, settings):
     assert len(failures) == settings.AXES_FAILURE_LIMIT + 1
     assert failures[-1].details == {"username": "counsellor", "locked_out": True}
     assert not AuditEvent.objects.filter(action=actions.AUTH_LOGIN).exists()
+
+
+def test_a_script_hammering_the_login_page_cannot_flood_the_trail(client, settings):
+    from django.core.cache import cache
+
+    from helpline.audit.models import AuditEvent
+    from helpline.audit.signals import FAILED_LOGINS_RECORDED_PER_MINUTE
+
+    settings.AXES_FAILURE_LIMIT = 1000
+    cache.clear()
+    for n in range(FAILED_LOGINS_RECORDED_PER_MINUTE + 15):
+        client.post("/login/", {"username": f"nobody{n}", "password": "x"}, REMOTE_ADDR="203.0.113.50")
+    recorded = AuditEvent.objects.filter(action="auth.login_failed").count()
+    assert recorded == FAILED_LOGINS_RECORDED_PER_MINUTE
+    client.post("/login/", {"username": "someone", "password": "x"}, REMOTE_ADDR="198.51.100.1")
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == recorded + 1

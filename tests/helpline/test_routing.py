@@ -324,3 +324,14 @@ def test_words_during_wrap_up_reach_the_counsellor_not_the_survey(sms_endpoint, 
     inbound = message_receive(endpoint=sms_endpoint, sender="+15551230001", body="one more thing", provider_id="SMmore")
     assert inbound.contact.pk == contact.pk
     assert unseal(Message.objects.get(pk=inbound.message.pk), "body") == "one more thing"
+
+
+@pytest.mark.django_db
+def test_supervisors_read_along_only_while_a_conversation_is_open(sms_endpoint, counsellor, supervisor):
+    contact = arrive(sms_endpoint, 1)
+    available(counsellor)
+    contact_accept(staff=counsellor.staff)
+    assert contacts_visible_to(supervisor).filter(pk=contact.pk).exists()
+    contact_end(actor=counsellor.staff, contact=contact)
+    contact_close(actor=counsellor.staff, contact=Contact.objects.get(pk=contact.pk))
+    assert not contacts_visible_to(supervisor).filter(pk=contact.pk).exists()

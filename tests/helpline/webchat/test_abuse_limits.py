@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from helpline.models import Contact
-from helpline.webchat.options import NEW_CHATS_PER_ADDRESS, RESUME_ENDED_SECONDS
+from helpline.webchat.options import RESUME_ENDED_SECONDS
 from tests.helpline.webchat.conftest import Child, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,16 +22,17 @@ async def tab_from(address):
     return tab
 
 
-async def test_one_address_cannot_fill_the_queue(chat_endpoint):
+async def test_one_address_cannot_fill_the_queue(chat_endpoint, settings):
+    settings.HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS = limit = 5
     await database_sync_to_async(cache.clear)()
-    for _ in range(NEW_CHATS_PER_ADDRESS):
+    for _ in range(limit):
         tab = await tab_from("203.0.113.7")
         assert (await tab.hello(new_token()))["type"] == "ready"
         await tab.close()
     refused = await tab_from("203.0.113.7")
     frame = await refused.hello(new_token())
     assert frame["type"] == "error" and frame["code"] == "busy"
-    assert await database_sync_to_async(Contact.objects.count)() == NEW_CHATS_PER_ADDRESS
+    assert await database_sync_to_async(Contact.objects.count)() == limit
     # Another network is not affected.
     other = await tab_from("198.51.100.9")
     assert (await other.hello(new_token()))["type"] == "ready"
