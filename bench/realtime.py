@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,8 +57,6 @@ def parse_args():
 
 
 def django_setup(env: dict) -> None:
-    import subprocess
-
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
@@ -280,10 +279,13 @@ def main():
                 r = result[name]
                 print(f"{count:>13} {name:>5} {r['n']:>5}/{r['expected']:<4}{r['p50']:>8.1f} {r['p99']:>8.1f}")
             ratio = result["app"]["p99"] / result["bare"]["p99"]
-            print(f"{count:>13} app p99 / bare p99 = {ratio:.1f}x")
+            print(f"{count:>13} app p99 / bare p99 = {ratio:.1f}x", flush=True)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()  # sockets still draining; the figures are already printed
         if not args.keep:
             from django.db import connections
 

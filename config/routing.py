@@ -3,7 +3,9 @@
 from django.urls import path
 
 from helpline.consumers import ConsoleConsumer
-from helpline.webchat.routing import websocket_urlpatterns as webchat_websocket_urlpatterns
+from helpline.webchat.routing import websocket_urlpatterns as webchat_routes
 
-websocket_urlpatterns: list = [*webchat_websocket_urlpatterns]
-websocket_urlpatterns.append(path("ws/console/", ConsoleConsumer.as_asgi()))
+websocket_urlpatterns = [
+    *webchat_routes,
+    path("ws/console/", ConsoleConsumer.as_asgi()),
+]

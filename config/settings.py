@@ -148,7 +148,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # Every group_send borrows a connection; the default pool of 100 runs out when
+                # hundreds of live conversations are notified at once (measured in bench/realtime.py).
+                # redis-py 8 reads with a 5 s socket timeout, the same as channels_redis's 5 s
+                # blocking pop: under load the read lost the race and killed consumers.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_MAX_CONNECTIONS", 1000),
+                        "socket_timeout": 15,
+                    }
+                ],
                 # channels_redis drops silently past capacity: size it for bursts,
                 # and never rely on the layer for anything that must not be lost.
                 "capacity": env_int("CHANNEL_CAPACITY", 500),

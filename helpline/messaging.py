@@ -124,27 +124,24 @@ def _message_receive(
             contact = None
     # The block list decides whether a new conversation is queued; a blocked sender's
     # messages gather in one closed contact.
-    blocked = contact.blocked if contact is not None else _is_blocked(line=line, sender_index=sender_index, now=now)
+    blocked = (
+        contact.blocked if contact is not None else sender_is_blocked(line=line, sender_index=sender_index, now=now)
+    )
     if contact is None and blocked:
         contact = _contact_for_update(Q(blocked=True), line=line, sender_index=sender_index)
     opened = contact is None
     if opened:
-        contact = Contact(
-            line=line,
-            endpoint=endpoint,
-            channel=endpoint.channel,
-            sender_index=sender_index,
-            data_key=datakey_create(),
-            language=language or (line.languages[0] if line.languages else ""),
-            age_band=age_band,
-            blocked=blocked,
-            status=ContactStatus.CLOSED if blocked else ContactStatus.WAITING,
-            ended_at=now if blocked else None,
-        )
-        seal(contact, "sender", sender)
         # A concurrent first message fails this insert (or a retried webhook the message's):
         # message_receive retries the whole transaction, which then finds theirs.
-        contact.save(force_insert=True)
+        contact = contact_open(
+            endpoint=endpoint,
+            sender=sender,
+            sender_index=sender_index,
+            language=language,
+            age_band=age_band,
+            blocked=blocked,
+            now=now,
+        )
     message = Message(
         contact=contact,
         channel=endpoint.channel,
@@ -188,7 +185,32 @@ def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:
     )
 
 
-def _is_blocked(*, line, sender_index, now) -> bool:
+def contact_open(*, endpoint, sender, sender_index, language, age_band, blocked=False, now=None) -> Contact:
+    """A new contact for a sender, with its own data key; waiting, or closed at once if blocked.
+
+    Called inside the caller's transaction; the partial unique constraint refuses a second
+    open contact for the same sender, so callers retry on IntegrityError.
+    """
+    line = endpoint.line
+    contact = Contact(
+        line=line,
+        endpoint=endpoint,
+        channel=endpoint.channel,
+        sender_index=sender_index,
+        data_key=datakey_create(),
+        language=language or (line.languages[0] if line.languages else ""),
+        age_band=age_band,
+        blocked=blocked,
+        status=ContactStatus.CLOSED if blocked else ContactStatus.WAITING,
+        ended_at=(now or timezone.now()) if blocked else None,
+    )
+    seal(contact, "sender", sender)
+    contact.save(force_insert=True)
+    return contact
+
+
+def sender_is_blocked(*, line, sender_index, now=None) -> bool:
+    now = now or timezone.now()
     return (
         BlockedSender.objects.filter(line=line, sender_index=sender_index)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))

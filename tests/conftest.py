@@ -2,6 +2,11 @@
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -126,3 +131,57 @@ def verified_client(client):
         return login_verified(client, user)
 
     return _login
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The production ASGI server (uvicorn) serving the app against the suite's test database,
+    in its own process, for tests that need a real server: browsers, simulate_sms."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    # The browser tests relax Django's async-safety check for their own thread only;
+    # the server must keep it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "HELPLINE_INPROCESS_WORKER": "false",
+            "PUBLIC_BASE_URL": url,
+            # Every test browser is 127.0.0.1: the per-address cap on new chats (tested on its
+            # own in tests/helpline/webchat/test_abuse_limits.py) would refuse the later tests.
+            "HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS": "100000",
+        }
+    )
+    log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
+            time.sleep(0.3)
+    yield {"url": url, "log": log_path}
+    server.terminate()
+    server.wait(timeout=10)

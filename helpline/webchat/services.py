@@ -14,12 +14,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from helpline.hours import line_is_open
-from helpline.messaging import Inbound, message_receive, sender_index_for
-from helpline.models import BlockedSender, Channel, ChannelEndpoint, Contact, ContactStatus, Helpline
+from helpline.messaging import Inbound, contact_open, message_receive, sender_index_for, sender_is_blocked
+from helpline.models import Channel, ChannelEndpoint, Contact, ContactStatus, Helpline
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.realtime import broadcast_after_commit, line_group
 from helpline.surveys import survey_answers_record
@@ -151,29 +150,14 @@ def _conversation_join(*, endpoint, client_address, token, sender_index, languag
 
     if not line_is_open(line, now):
         raise LineClosedError(line.out_of_hours_message)
-    blocked = (
-        BlockedSender.objects.filter(line=line, sender_index=sender_index)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exists()
-    )
-    if blocked:
+    if sender_is_blocked(line=line, sender_index=sender_index, now=now):
         return Joined(contact_id=None, status=ContactStatus.WAITING, resumed=False)
     if not _new_chat_allowed(client_address):
         raise WebChatError("busy")
-
-    contact = Contact(
-        line=line,
-        endpoint=endpoint,
-        channel=Channel.WEBCHAT,
-        sender_index=sender_index,
-        data_key=datakey_create(),
-        language=language or (line.languages[0] if line.languages else ""),
-        age_band=age_band,
-        status=ContactStatus.WAITING,
-    )
-    seal(contact, "sender", token)
     with transaction.atomic():  # a savepoint, so the retry above starts from a clean transaction
-        contact.save(force_insert=True)
+        contact = contact_open(
+            endpoint=endpoint, sender=token, sender_index=sender_index, language=language, age_band=age_band, now=now
+        )
     broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
     return Joined(contact_id=str(contact.pk), status=contact.status, resumed=False)
 

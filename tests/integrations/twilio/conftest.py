@@ -3,14 +3,8 @@ a fake Twilio REST API on 127.0.0.1, and uvicorn serving the app for end-to-end 
 
 import json
 import logging
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from base64 import b64decode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -244,57 +238,6 @@ def fake_twilio(settings):
 # --- The app under uvicorn -------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def uvicorn_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    """uvicorn serving the app against the suite's test database, in its own process (as tests/browser)."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "HELPLINE_INPROCESS_WORKER": "false",
-            "PUBLIC_BASE_URL": url,
-        }
-    )
-    log_path = tmp_path_factory.mktemp("twilio-server") / "uvicorn.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.3)
-    yield {"url": url, "log": log_path}
-    server.terminate()
-    server.wait(timeout=10)
+def uvicorn_server(asgi_server):
+    return asgi_server
