@@ -337,7 +337,8 @@ def _delivery_claim(*, message_id: str) -> Outgoing | None:
     message.status = MessageStatus.SENDING
     message.status_rank = STATUS_RANK[MessageStatus.SENDING]
     message.send_attempts += 1
-    message.save(update_fields=["status", "status_rank", "send_attempts"])
+    message.sending_since = timezone.now()
+    message.save(update_fields=["status", "status_rank", "send_attempts", "sending_since"])
     return Outgoing(
         message_id=str(message.pk),
         contact_id=str(contact.pk),
@@ -383,6 +384,36 @@ def _delivery_failed(*, message_id: str, error: GatewayError) -> str:
     logger.warning("Delivery of message %s failed (code %s, retry %s)", message_id, error.code or "-", retry)
     _announce_status(message)
     return message.status
+
+
+@transaction.atomic
+def messages_resume_stalled(*, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Put back in the queue the messages a crashed worker left half-sent.
+
+    A worker that dies between claiming a message and recording the provider's answer
+    leaves it "sending". Past ``older_than`` it is queued again and delivered by the
+    next worker: delivery is at least once, so in the rare case the provider had
+    accepted it before the crash, the child receives it twice rather than never.
+    """
+    from helpline.tasks import message_deliver
+
+    stalled = list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(
+            direction=Direction.OUTBOUND,
+            status=MessageStatus.SENDING,
+            sending_since__lt=timezone.now() - older_than,
+        )
+        .values_list("pk", flat=True)
+    )
+    Message.objects.filter(pk__in=stalled).update(
+        status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], sending_since=None
+    )
+    for message_id in stalled:
+        transaction.on_commit(lambda message_id=str(message_id): message_deliver.enqueue(message_id))
+    if stalled:
+        logger.warning("Queued %d message(s) again after an interrupted delivery", len(stalled))
+    return len(stalled)
 
 
 def _text_or_empty(value) -> str:

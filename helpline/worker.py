@@ -33,7 +33,15 @@ def start_inprocess_worker_if_configured() -> None:
 def _run_forever(worker) -> None:
     # A crash in the loop (for example the database briefly locked) must not end background work.
     import time
+    from datetime import timedelta
 
+    from helpline.messaging import messages_resume_stalled
+
+    # The previous run of this process may have died mid-delivery.
+    try:
+        messages_resume_stalled(older_than=timedelta(0))
+    except Exception:
+        logger.exception("Could not look for interrupted deliveries")
     while True:
         try:
             worker.run()

@@ -145,6 +145,9 @@ class Message(models.Model):
     error_code = models.CharField(_("error code"), max_length=16, blank=True)
     error_message = models.CharField(_("error"), max_length=255, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker claimed it for sending; a message left "sending" long after was
+    # abandoned by a crashed worker and goes back to the queue.
+    sending_since = models.DateTimeField(null=True, blank=True)
     # Media are recorded, never fetched or shown automatically. Their URLs are sealed:
     # they lead to images a counsellor must choose to open.
     media_count = models.PositiveSmallIntegerField(_("media"), default=0)

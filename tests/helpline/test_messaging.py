@@ -240,3 +240,32 @@ def test_line_without_hours_is_always_open():
         opening_hours = {}
 
     assert line_is_open(AlwaysOpen)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_crash_mid_delivery_loses_nothing(sms_endpoint, recording_gateway, counsellor):
+    """The worker claimed the message and died before the provider answered: it is queued again
+    and delivered once by the next worker."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from helpline.messaging import _delivery_claim
+
+    contact = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hi", provider_id="SM1").contact
+    reply = message_send(contact=contact, body="Are you safe?", author=counsellor.staff)
+    DBTaskResult.objects.all().delete()
+    assert _delivery_claim(message_id=str(reply.pk)) is not None  # ...and then the worker died
+    assert Message.objects.get(pk=reply.pk).status == "sending"
+
+    call_command("messages_resume_stalled", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Message.objects.get(pk=reply.pk).status == "sending"  # not yet: it may still be on its way
+
+    Message.objects.filter(pk=reply.pk).update(sending_since=timezone.now() - timedelta(minutes=6))
+    call_command("messages_resume_stalled", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Message.objects.get(pk=reply.pk).status == "queued"
+    assert DBTaskResult.objects.count() == 1  # a delivery task is queued again
+
+    call_command("db_worker", "--batch", "--queue-name", "*", verbosity=0)
+    delivered = Message.objects.get(pk=reply.pk)
+    assert delivered.status == "sent" and delivered.send_attempts == 2
+    assert [sent.body for sent in recording_gateway.SENT].count("Are you safe?") == 1
