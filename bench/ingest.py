@@ -177,6 +177,7 @@ def server_start(env: dict, *, settings_module: str, workers: int, log_path: Pat
         env=server_env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so its workers can be stopped with it
     )
     deadline = time.monotonic() + 60
     while True:

@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -285,7 +286,8 @@ def main():
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()  # sockets still draining; the figures are already printed
+            # Sockets still draining; the figures are printed. Kill the workers too, not only their parent.
+            os.killpg(server.pid, signal.SIGKILL)
         if not args.keep:
             from django.db import connections
 

@@ -20,9 +20,14 @@ def test_anonymous_visitor_is_sent_to_login(client, path):
     assert response["Location"].startswith("/login/?next=")
 
 
-def test_anonymous_api_call_gets_401(client):
-    response = client.get("/api/anything/")
-    assert response.status_code in (401, 404)
+@pytest.mark.urls("tests.testapp.urls")
+def test_api_calls_answer_in_json_and_need_the_second_factor_too(client, counsellor):
+    assert client.get("/api/ping/").status_code == 401
+    client.post("/login/", {"username": "counsellor", "password": PASSWORD})
+    response = client.get("/api/ping/")
+    assert response.status_code == 403 and response.json()["detail"] == "Two-factor verification required."
+    client.post("/2fa/verify/", {"token": totp_now(counsellor)})
+    assert client.get("/api/ping/").json() == {"user": "counsellor"}
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
