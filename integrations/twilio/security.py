@@ -7,10 +7,12 @@ from django.core.cache import cache
 from django.urls import get_script_prefix, reverse
 from twilio.request_validator import RequestValidator
 
+from helpline.audit import actions
+from helpline.audit.services import audit_record
+
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
-AUDIT_SIGNATURE_REJECTED = "twilio.signature_rejected"
 # A flood of forged requests must not flood the append-only audit trail (nor
 # queue every writer behind its chain lock): one event per endpoint and reason
 # per window, the rest are counted in the log.
@@ -58,10 +60,8 @@ def signature_rejected(request, *, endpoint, problem: str, webhook: str) -> None
         logger.warning("Twilio %s webhook refused (%s signature), %d in this window", webhook, problem, count)
         return
     logger.warning("Twilio %s webhook refused (%s signature)", webhook, problem)
-    from helpline.audit.services import audit_record
-
     audit_record(
-        action=AUDIT_SIGNATURE_REJECTED,
+        action=actions.TWILIO_SIGNATURE_REJECTED,
         request=request,
         record=endpoint,
         details={
