@@ -107,8 +107,8 @@ def base_environment(args, var_dir: Path) -> dict:
     return env
 
 
-def seed(env: dict) -> str:
-    """Migrate, then create the line, its SMS endpoint and the bare table; return the auth token."""
+def django_setup(env: dict) -> None:
+    """Migrate the bench database, then set Django up in this process against it."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
@@ -121,6 +121,11 @@ def seed(env: dict) -> str:
     import django
 
     django.setup()
+
+
+def seed(env: dict) -> str:
+    """Migrate, then create the line, its SMS endpoint and the bare table; return the auth token."""
+    django_setup(env)
     from django.db import connection
 
     from bench.bare_app.views import CREATE_TABLE

@@ -35,7 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import HOST, base_environment, database_drop, database_recreate, server_start  # noqa: E402
+from bench.ingest import (  # noqa: E402
+    HOST,
+    base_environment,
+    database_drop,
+    database_recreate,
+    django_setup,
+    server_start,
+)
 
 LINE = "bench"
 BODY = "someone keeps asking me for pictures and I don't know what to do"
@@ -55,21 +62,6 @@ def parse_args():
 
 
 # --- Setting up ------------------------------------------------------------------------
-
-
-def django_setup(env: dict) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-        check=True,
-    )
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DATABASE_POOL"] = "false"
-    import django
-
-    django.setup()
 
 
 def counsellors_create(count: int) -> list[str]:

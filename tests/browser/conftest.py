@@ -1,6 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against the real ASGI server (uvicorn)."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,22 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def in_worker_thread(work):
+    """Run ``work`` on a thread with its own connection, as the task worker does.
+
+    (Playwright's sync API keeps an event loop in the test's thread, where the
+    channel layer's async_to_sync cannot run.)
+    """
+
+    def run():
+        try:
+            return work()
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=30)

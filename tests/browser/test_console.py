@@ -5,16 +5,15 @@ console too) and a third for the supervisor. Outbound delivery runs the way the
 task worker runs it, on a thread of its own, for each queued message.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from helpline.messaging import message_deliver_attempt
 from helpline.models import Contact, ContactNote, Message
 from helpline.webchat.services import webchat_endpoint_ensure
+from tests.browser.conftest import in_worker_thread
 from tests.conftest import PASSWORD, totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,23 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def in_worker_thread(work):
-    """Run ``work`` on a thread with its own connection, as the task worker does.
-
-    (Playwright's sync API keeps an event loop in the test's thread, where the
-    channel layer's async_to_sync cannot run.)
-    """
-
-    def run():
-        try:
-            return work()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=30)
 
 
 def deliver_queued() -> list[str]:

@@ -1,9 +1,6 @@
 """A child on a phone: pre-chat, a message, a reply, a reload that keeps the conversation, a quick exit, the survey."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from helpline.messaging import message_deliver_attempt, message_send
@@ -11,27 +8,11 @@ from helpline.models import Contact, Message, SurveyResponse
 from helpline.routing import contact_accept, contact_end, presence_set
 from helpline.vault.services import unseal
 from helpline.webchat.services import webchat_endpoint_ensure
+from tests.browser.conftest import in_worker_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEUTRAL = "https://www.google.com/**"
-
-
-def in_worker_thread(work):
-    """Run ``work`` the way the task worker does: on a thread of its own, with its own connection.
-
-    (Playwright's sync API keeps an event loop in the test's thread, where the
-    channel layer's async_to_sync cannot run.)
-    """
-
-    def run():
-        try:
-            return work()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=30)
 
 
 def counsellor_replies(body, counsellor):
