@@ -54,6 +54,16 @@ def arrive(endpoint, n, body="hello", minutes_ago=0, language=""):
     return Contact.objects.get(pk=inbound.contact.pk)
 
 
+def ended_with_survey(endpoint, counsellor, line):
+    """A conversation the counsellor took and ended, on a line with a one-question survey."""
+    line.survey = [{"id": "helped", "text": {"en": "Did this help?"}, "choices": ["yes", "no"]}]
+    line.save()
+    contact = arrive(endpoint, 1)
+    available(counsellor)
+    contact_accept(staff=counsellor.staff)
+    return contact_end(actor=counsellor.staff, contact=contact)
+
+
 def available(user):
     return presence_set(staff=user.staff, presence="available")
 
@@ -294,12 +304,7 @@ def test_nothing_can_be_sent_after_the_conversation_ends(sms_endpoint, counsello
 
 @pytest.mark.django_db
 def test_words_sent_during_the_survey_are_never_dropped(sms_endpoint, counsellor, demo_line):
-    demo_line.survey = [{"id": "helped", "text": {"en": "Did this help?"}, "choices": ["yes", "no"]}]
-    demo_line.save()
-    contact = arrive(sms_endpoint, 1)
-    available(counsellor)
-    contact_accept(staff=counsellor.staff)
-    contact_end(actor=counsellor.staff, contact=contact)
+    contact = ended_with_survey(sms_endpoint, counsellor, demo_line)
     contact_close(actor=counsellor.staff, contact=Contact.objects.get(pk=contact.pk))
 
     inbound = message_receive(
@@ -315,12 +320,7 @@ def test_words_sent_during_the_survey_are_never_dropped(sms_endpoint, counsellor
 
 @pytest.mark.django_db
 def test_words_during_wrap_up_reach_the_counsellor_not_the_survey(sms_endpoint, counsellor, demo_line):
-    demo_line.survey = [{"id": "helped", "text": {"en": "Did this help?"}, "choices": ["yes", "no"]}]
-    demo_line.save()
-    contact = arrive(sms_endpoint, 1)
-    available(counsellor)
-    contact_accept(staff=counsellor.staff)
-    contact_end(actor=counsellor.staff, contact=contact)
+    contact = ended_with_survey(sms_endpoint, counsellor, demo_line)
     inbound = message_receive(endpoint=sms_endpoint, sender="+15551230001", body="one more thing", provider_id="SMmore")
     assert inbound.contact.pk == contact.pk
     assert unseal(Message.objects.get(pk=inbound.message.pk), "body") == "one more thing"
