@@ -130,7 +130,7 @@ def seed(env: dict) -> str:
 
     from bench.bare_app.views import CREATE_TABLE
     from helpline.models import ChannelEndpoint
-    from helpline.services import helpline_ensure
+    from helpline.services.lines import helpline_ensure
     from helpline.vault.services import datakey_create, seal
 
     line = helpline_ensure(slug="bench", name="Bench line", languages=["en"])

@@ -74,7 +74,8 @@ def counsellors_create(count: int) -> list[str]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from helpline.models import Staff
-    from helpline.services import helpline_ensure, staff_create
+    from helpline.services.lines import helpline_ensure
+    from helpline.services.staff import staff_create
     from helpline.webchat.services import webchat_endpoint_ensure
 
     line = helpline_ensure(slug=LINE, name="Bench line", languages=["en"])
@@ -106,7 +107,7 @@ def counsellors_create(count: int) -> list[str]:
 def conversations_assign(staff_ids: list[int]) -> dict[str, int]:
     """Give each waiting contact to one counsellor; returns contact id -> staff id."""
     from helpline.models import Contact, Staff
-    from helpline.routing import contact_accept, presence_set
+    from helpline.services.queue import contact_accept, presence_set
 
     Contact.objects.filter(status__in=["active", "wrapup"]).update(status="closed")
     holders = {}
@@ -134,8 +135,8 @@ async def child_open(port: int):
 
 def contacts_of(tokens: list[str]) -> list[str]:
     """The open contact of each child, found as the platform finds a repeat sender: by blind index."""
-    from helpline.messaging import sender_index_for
     from helpline.models import Contact
+    from helpline.services.inbound import sender_index_for
 
     ids = []
     for token in tokens:

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "helpline.audit",
     "cases",
     "referrals",
-    "integrations",
+    "integrations.twilio",
 ]
 
 MIDDLEWARE = [
@@ -316,7 +316,7 @@ HELPLINE_KEYS_FILE = env_str("HELPLINE_KEYS_FILE", "" if PRODUCTION else str(VAR
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "helpline.redaction.RedactProtectedFilter"}},
+    "filters": {"redact": {"()": "helpline.vault.redaction.RedactProtectedFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},

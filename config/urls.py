@@ -8,7 +8,8 @@ require_verified_admin(admin.site)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("integrations/", include("integrations.urls")),
+    # Each integration mounts its own webhooks under /integrations/<name>/.
+    path("integrations/twilio/", include("integrations.twilio.urls")),
     path("", include("referrals.urls")),
     path("", include("helpline.urls")),
 ]

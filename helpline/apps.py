@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,4 +9,18 @@ class HelplineConfig(AppConfig):
     verbose_name = _("Helpline")
 
     def ready(self):
-        from helpline import signals  # noqa: F401
+        from helpline import actions  # noqa: F401 - registers the audit actions helpline emits
+        from helpline.models import Role
+        from helpline.navigation import nav_register
+        from helpline.outbox import outboxes_sweep
+        from helpline.periodic import periodic_register
+        from helpline.services import outbound  # noqa: F401 - registers the message outbox
+        from helpline.services.sessions import sessions_clear_expired
+
+        nav_register(role=Role.COUNSELLOR, label=_("Console"), url_name="helpline:console", order=10)
+        nav_register(role=Role.SUPERVISOR, label=_("Supervision"), url_name="helpline:supervisor", order=10)
+        nav_register(role=Role.SUPERVISOR, label=_("Console"), url_name="helpline:console", order=20)
+        nav_register(role=Role.ADMIN, label=_("Administration"), url_name="admin:index", order=10)
+
+        periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
+        periodic_register(name="sessions.clear_expired", every=timedelta(hours=1), run=sessions_clear_expired)

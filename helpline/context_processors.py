@@ -1,16 +1,7 @@
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from helpline.access import role_of
-from helpline.models import Role
-
-# Each role's navigation: (label, url name). Later apps add their pages here.
-NAVIGATION = {
-    Role.COUNSELLOR: [(_("Console"), "helpline:console")],
-    Role.SUPERVISOR: [(_("Supervision"), "helpline:supervisor"), (_("Console"), "helpline:console")],
-    Role.ADMIN: [(_("Administration"), "admin:index")],
-    Role.AUTHORITY: [(_("Referrals inbox"), "referrals:inbox")],
-}
+from helpline.navigation import nav_items_for
 
 
 def csp_nonce(request):
@@ -19,11 +10,12 @@ def csp_nonce(request):
 
 
 def navigation(request):
+    """The role's pages, as registered by each app (helpline.navigation)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_items": []}
     role = role_of(user)
-    items = [{"label": label, "url": reverse(name)} for label, name in NAVIGATION.get(role, [])]
+    items = [{"label": item.label, "url": reverse(item.url_name)} for item in nav_items_for(role)]
     for item in items:
         item["current"] = request.path.startswith(item["url"])
     return {"nav_items": items, "staff_role": role}

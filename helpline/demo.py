@@ -11,8 +11,9 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpline.models import Role, Staff
-from helpline.services import helpline_ensure, staff_create
-from helpline.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
+from helpline.services.lines import helpline_ensure
+from helpline.services.staff import staff_create
+from helpline.services.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
 from helpline.webchat.services import webchat_endpoint_ensure
 
 DEMO_LINE = "demo"

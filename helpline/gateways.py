@@ -11,6 +11,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from helpline.outbox import DeliveryError
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -30,19 +32,13 @@ class SendResult:
     status: str  # a MessageStatus value
 
 
-class GatewayError(Exception):
-    """A send that did not go out. ``reason`` is shown to the counsellor in plain words.
+class GatewayError(DeliveryError):
+    """A send that did not go out (see ``helpline.outbox.DeliveryError``): shown to the counsellor in plain words.
 
     ``permanent`` failures (an invalid number, WhatsApp's 24-hour window closed)
     are not retried; others are, with backoff. Never put a message body or a
     phone number into ``reason``.
     """
-
-    def __init__(self, reason: str, *, permanent: bool, code: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.code = code
 
 
 class Gateway(Protocol):

@@ -1,4 +1,6 @@
-"""Permission-aware reads. The permission rule for conversations lives here and nowhere else.
+"""Permission-aware reads, and the one place conversation content is unsealed (and its reading audited).
+
+The permission rule for conversations lives here and nowhere else:
 
 - a counsellor sees and writes only the open conversations assigned to them;
 - a supervisor sees every open conversation of their lines (reading along is audited);
@@ -6,6 +8,8 @@
 - administrators and authority users see none.
 """
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import reduce
 from operator import or_
@@ -14,8 +18,10 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from helpline.access import role_of
-from helpline.models import Contact, ContactStatus, Direction, Message, Role, Staff
+from helpline.audit.services import audit_record
+from helpline.models import Contact, ContactNote, ContactStatus, Direction, Message, Role, Staff
 from helpline.models.conversations import OPEN_STATUSES
+from helpline.vault.services import unseal
 
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
@@ -96,3 +102,56 @@ def line_staff(user) -> QuerySet[Staff]:
         .select_related("user")
         .order_by("user__username")
     )
+
+
+# --- reading protected content ------------------------------------------------------------
+
+# A conversation's content is audited when a person opens it; the refreshes that
+# follow within this window (new messages arriving while it is open) are not.
+READS_SESSION_KEY = "helpline_conversation_reads"
+READ_AUDIT_WINDOW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class ConversationContent:
+    contact: Contact
+    entries: list[dict]  # [{"message": Message, "body": str | Shredded}], oldest first
+    notes: list[dict]  # handover notes addressed to the reader: [{"note": ContactNote, "body": ...}]
+    draft: str  # what the reader had typed and not sent
+
+
+def conversation_read(*, request, contact: Contact, action: str, reason: str, opened: bool) -> ConversationContent:
+    """Unseal a conversation for the person making ``request``, and audit that they read it.
+
+    The one way views reach message bodies, handover notes and drafts. The
+    caller has already found ``contact`` through a permission selector
+    (``contacts_writable_by`` or ``contacts_visible_to``). The read is audited
+    as ``action`` every time the conversation is ``opened``, and otherwise once
+    per READ_AUDIT_WINDOW_SECONDS per session (live refreshes, the history
+    returned after sending a reply or deciding a flag).
+    """
+    staff = request.user.staff
+    rows = conversation_messages(contact).select_related("author__user")
+    entries = [{"message": message, "body": unseal(message, "body")} for message in rows]
+    handovers = ContactNote.objects.filter(contact=contact, recipient=staff).select_related(
+        "author__user", "contact__data_key"
+    )
+    notes = [{"note": note, "body": unseal(note, "body")} for note in handovers]
+    draft = contact.drafts.filter(staff=staff).select_related("contact__data_key").first()
+    draft_text = unseal(draft, "body") if draft else ""
+    _audit_read(request, contact=contact, action=action, reason=reason, opened=opened)
+    return ConversationContent(
+        contact=contact, entries=entries, notes=notes, draft=draft_text if isinstance(draft_text, str) else ""
+    )
+
+
+def _audit_read(request, *, contact, action: str, reason: str, opened: bool) -> None:
+    reads = request.session.get(READS_SESSION_KEY, {})
+    now = time.time()
+    key = f"{action}:{contact.pk}"
+    if not opened and now - reads.get(key, 0) < READ_AUDIT_WINDOW_SECONDS:
+        return
+    audit_record(action=action, actor=request.user, request=request, record=contact, reason=reason)
+    reads = {name: stamp for name, stamp in reads.items() if now - stamp < READ_AUDIT_WINDOW_SECONDS}
+    reads[key] = now
+    request.session[READS_SESSION_KEY] = reads

@@ -43,7 +43,7 @@ def _fresh_state(settings):
     """Each test starts with an empty cache and no values remembered for log redaction."""
     from django.core.cache import cache
 
-    from helpline.redaction import forget_protected
+    from helpline.vault.redaction import forget_protected
 
     cache.clear()
     forget_protected()
@@ -52,7 +52,7 @@ def _fresh_state(settings):
 
 @pytest.fixture
 def demo_line(db):
-    from helpline.services import helpline_ensure
+    from helpline.services.lines import helpline_ensure
 
     return helpline_ensure(slug="demo", name="Demo line", languages=["en", "fr", "sw"])
 
@@ -63,7 +63,7 @@ PASSWORD = "correct horse battery staple"
 def make_staff(username, role, *, line=None, enrolled=True):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from helpline.services import staff_create
+    from helpline.services.staff import staff_create
 
     staff = staff_create(
         username=username,

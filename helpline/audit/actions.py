@@ -1,67 +1,45 @@
-"""Every audit action name, in one place, so callers and readers agree on the strings.
+"""The registry of audit actions: every app registers the actions it emits, with their labels.
 
-The values are plain strings: code that passes a literal (``"2fa.reset"``) keeps
-working, but new code should import the constant. A new kind of event gets its
-constant and label here, next to the others, before anyone emits it.
+``audit_record`` refuses an action nobody registered, so a typo cannot create
+a new kind of event that no filter, label or report knows about. Each app
+keeps its action names as constants in its own ``actions`` module and
+registers them when that module is imported (its AppConfig.ready imports it):
+helpline in ``helpline.actions``, the Twilio integration in
+``integrations.twilio.actions``, and so on.
+
+The audit app itself emits only the authentication events below.
 """
 
 from django.utils.translation import gettext_lazy as _
 
+_labels: dict[str, object] = {}
+
+
+def action_register(name: str, label) -> str:
+    """Make ``name`` (lower-case, dotted) a known action with its human label; returns the name."""
+    existing = _labels.get(name)
+    if existing is not None and str(existing) != str(label):
+        raise ValueError(f"Audit action {name!r} is registered twice with different labels")
+    _labels[name] = label
+    return name
+
+
+def action_is_registered(name: str) -> bool:
+    return name in _labels
+
+
+def action_label(name: str) -> str:
+    """The label of an action, or the name itself for one no longer registered (old events stay readable)."""
+    label = _labels.get(name)
+    return str(label) if label is not None else name
+
+
+def actions_registered() -> dict[str, object]:
+    """Every registered action and its (lazy) label, sorted by name."""
+    return dict(sorted(_labels.items()))
+
+
 # Authentication (emitted by helpline.audit.signals from Django's auth signals).
-AUTH_LOGIN = "auth.login"
-AUTH_LOGIN_FAILED = "auth.login_failed"
-AUTH_LOGOUT = "auth.logout"
-
-# Two-factor authentication (emitted by helpline.twofactor).
-TWOFACTOR_ENROLLED = "2fa.enrolled"
-TWOFACTOR_VERIFIED = "2fa.verified"
-TWOFACTOR_FAILED = "2fa.failed"
-TWOFACTOR_RESET = "2fa.reset"
-TWOFACTOR_BACKUP_CODES_REGENERATED = "2fa.backup_codes_regenerated"
-
-# The encryption vault (emitted by helpline.vault).
-CONTENT_READ = "content.read"
-VAULT_SHRED = "vault.shred"
-VAULT_KEYS_ROTATED = "vault.keys_rotated"
-
-# The live queue and consoles (emitted by helpline.routing and helpline.views).
-CONTACT_ACCEPTED = "contact.accepted"
-CONTACT_ASSIGNED = "contact.assigned"
-CONTACT_TRANSFERRED = "contact.transferred"
-CONTACT_ENDED = "contact.ended"
-CONTACT_CLOSED = "contact.closed"
-CONTACT_READ_ALONG = "contact.read_along"
-PRESENCE_SET_BY_SUPERVISOR = "presence.set_by_supervisor"
-RISK_CONFIRMED = "risk.confirmed"
-RISK_CLEARED = "risk.cleared"
-
-# Channels (emitted by integrations; the names live here so the inner layer owns them).
-TWILIO_SIGNATURE_REJECTED = "twilio.signature_rejected"
-
-# Exports of case data or statistics.
-EXPORT_CREATED = "export.created"
-
-LABELS = {
-    AUTH_LOGIN: _("Login"),
-    AUTH_LOGIN_FAILED: _("Failed login"),
-    AUTH_LOGOUT: _("Logout"),
-    TWOFACTOR_ENROLLED: _("2FA enrolled"),
-    TWOFACTOR_VERIFIED: _("2FA verified"),
-    TWOFACTOR_FAILED: _("2FA code refused"),
-    TWOFACTOR_RESET: _("2FA reset"),
-    TWOFACTOR_BACKUP_CODES_REGENERATED: _("Backup codes regenerated"),
-    CONTENT_READ: _("Protected content read"),
-    VAULT_SHRED: _("Data key destroyed"),
-    VAULT_KEYS_ROTATED: _("Keys rotated"),
-    CONTACT_ACCEPTED: _("Conversation accepted"),
-    CONTACT_ASSIGNED: _("Conversation assigned"),
-    CONTACT_TRANSFERRED: _("Conversation transferred"),
-    CONTACT_ENDED: _("Conversation ended"),
-    CONTACT_CLOSED: _("Conversation closed"),
-    CONTACT_READ_ALONG: _("Supervisor read along"),
-    PRESENCE_SET_BY_SUPERVISOR: _("Presence set by a supervisor"),
-    RISK_CONFIRMED: _("Risk confirmed"),
-    RISK_CLEARED: _("Risk cleared"),
-    TWILIO_SIGNATURE_REJECTED: _("Twilio signature rejected"),
-    EXPORT_CREATED: _("Export created"),
-}
+AUTH_LOGIN = action_register("auth.login", _("Login"))
+AUTH_LOGIN_FAILED = action_register("auth.login_failed", _("Failed login"))
+AUTH_LOGOUT = action_register("auth.logout", _("Logout"))

@@ -7,9 +7,10 @@ import re
 from django.db import NotSupportedError, connections, router, transaction
 from django.utils import timezone
 
+from helpline.audit.actions import action_is_registered
 from helpline.audit.chain import GENESIS_HASH, canonical_json, event_hash
 from helpline.audit.models import AuditEvent
-from helpline.redaction import redact
+from helpline.vault.redaction import redact
 
 # Every writer of the chain takes this PostgreSQL advisory lock; the value only
 # has to be the same everywhere ("audit" in ASCII).
@@ -34,7 +35,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the audit trail and return it.
 
-    - ``action``: a name from ``helpline.audit.actions`` (lower-case, dotted).
+    - ``action``: a registered name (``helpline.audit.actions.action_register``; lower-case, dotted).
     - ``actor``: the user who acted; None (or anonymous) for the system.
     - ``subject``: a user the event is about (whose 2FA was reset, who failed to log in).
     - ``record``: a saved model instance the event is about; its ``app_label.model``
@@ -122,6 +123,10 @@ def _record_reference(record) -> tuple[str, str]:
 def _clean_action(action: str) -> str:
     if not isinstance(action, str) or len(action) > MAX_ACTION_LENGTH or not ACTION_PATTERN.fullmatch(action):
         raise ValueError(f"Audit action {action!r} is not a dotted lower-case name; see helpline.audit.actions.")
+    if not action_is_registered(action):
+        raise ValueError(
+            f"Audit action {action!r} is not registered; the app that emits it registers it with action_register()."
+        )
     return action
 
 

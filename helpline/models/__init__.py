@@ -13,6 +13,7 @@ from helpline.models.conversations import (
     RiskFlag,
     SurveyResponse,
 )
+from helpline.models.jobs import PeriodicJobState
 from helpline.models.organisation import Helpline, Presence, Role, Staff
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Helpline",
     "Message",
     "MessageStatus",
+    "PeriodicJobState",
     "Presence",
     "Role",
     "Staff",

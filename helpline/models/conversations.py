@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from helpline.models.organisation import Helpline, Staff
+from helpline.outbox import OutboxItem
 from helpline.vault.fields import BlindIndexField, EncryptedTextField
 from helpline.vault.models import ProtectedRecord
 
@@ -50,6 +51,9 @@ class RiskFlag(models.TextChoices):
 
 
 RISK_PRIORITY = 10
+
+# The longest message stored in either direction (an SMS of many segments, a long chat message).
+MAX_BODY_LENGTH = 4096
 
 OPEN_STATUSES = [ContactStatus.WAITING, ContactStatus.ACTIVE, ContactStatus.WRAPUP]
 
@@ -128,8 +132,12 @@ STATUS_RANK = {
 }
 
 
-class Message(models.Model):
-    """One message in either direction. The body is sealed under the contact's data key."""
+class Message(OutboxItem):
+    """One message in either direction. The body is sealed under the contact's data key.
+
+    An outbound message is an outbox item (helpline.outbox): ``attempts``,
+    ``claimed_at`` and ``next_attempt_at`` follow its delivery.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
@@ -144,10 +152,6 @@ class Message(models.Model):
     status_rank = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(_("error code"), max_length=16, blank=True)
     error_message = models.CharField(_("error"), max_length=255, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    # When a worker claimed it for sending; a message left "sending" long after was
-    # abandoned by a crashed worker and goes back to the queue.
-    sending_since = models.DateTimeField(null=True, blank=True)
     # Media are recorded, never fetched or shown automatically. Their URLs are sealed:
     # they lead to images a counsellor must choose to open.
     media_count = models.PositiveSmallIntegerField(_("media"), default=0)

@@ -2,9 +2,9 @@
 
     datakey_create() -> DataKey
     seal(instance, field_name, plaintext) -> None           # sets the field; the caller saves
-    unseal(instance, field_name, *, actor=None, reason="") -> str | Shredded
-    datakey_shred(*, data_key, actor=None, reason="") -> DataKey
-    datakeys_rotate(*, batch_size=500, max_batches=None, actor=None) -> RotationResult
+    unseal(instance, field_name) -> str | Shredded
+    datakey_shred(*, data_key) -> DataKey
+    datakeys_rotate(*, batch_size=500, max_batches=None) -> RotationResult
 
 Model side (helpline.vault.fields / .models): ``EncryptedTextField(data_key="data_key")``,
 ``BlindIndexField()``, ``ProtectedRecord`` (abstract: UUID pk + data_key FK), ``DataKey``.
@@ -13,7 +13,12 @@ Blind index: ``helpline.vault.blind_index.blind_index(kind=..., value=...)``.
 ``seal`` and ``unseal`` touch the database only to follow the record's
 relation to its DataKey (use ``select_related`` to save that query). Every
 plaintext passing through them is remembered for the log filter
-(helpline.redaction), and a read made for a person (``actor``) is audited.
+(helpline.vault.redaction).
+
+The vault is the lowest layer of the platform and audits nothing itself: a
+read made for a person is audited by the selector that makes it
+(``helpline.selectors``), and destroying or rotating keys by the service that
+asks for it (``helpline.services.keys``).
 """
 
 import logging
@@ -26,7 +31,6 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from helpline.redaction import remember_protected
 from helpline.vault import crypto
 from helpline.vault.errors import (
     DataKeyShreddedError,
@@ -37,16 +41,10 @@ from helpline.vault.errors import (
 from helpline.vault.fields import EncryptedTextField
 from helpline.vault.keys import KEY_BYTES, keys_get
 from helpline.vault.models import UNWRAPPED_MEMO, DataKey
+from helpline.vault.redaction import remember_protected
 from helpline.vault.values import SHREDDED, Sealed, Shredded
 
 logger = logging.getLogger(__name__)
-
-
-def _audit(**kwargs) -> None:
-    # Imported late: the audit app may come to use the vault itself.
-    from helpline.audit.services import audit_record
-
-    audit_record(**kwargs)
 
 
 def _unwrap(data_key: DataKey) -> bytes:
@@ -119,11 +117,10 @@ def seal(instance, field_name: str, plaintext: str) -> None:
     setattr(instance, model_field.attname, Sealed(envelope))
 
 
-def unseal(instance, field_name: str, *, actor=None, reason: str = "") -> str | Shredded:
+def unseal(instance, field_name: str) -> str | Shredded:
     """The text of ``instance.<field_name>``: "" if never sealed, SHREDDED if its key was destroyed.
 
-    Pass ``actor`` when a person will see the text: the read is then audited
-    (``content.read``) with ``reason``. Any other failure raises a VaultError.
+    Any other failure raises a VaultError. Reads for a person's eyes are audited by the caller's selector.
     """
     model_field = _encrypted_field(instance, field_name)
     sealed = getattr(instance, model_field.attname)
@@ -146,23 +143,20 @@ def unseal(instance, field_name: str, *, actor=None, reason: str = "") -> str | 
         # Authenticated but not UTF-8: written by something other than seal().
         raise VaultError(f"The value of {crypto.binding_describe(binding)} is not UTF-8 text") from None
     remember_protected(plaintext)
-    if actor is not None:
-        _audit(action="content.read", actor=actor, record=instance, reason=reason, details={"field": field_name})
     return plaintext
 
 
 @transaction.atomic
-def datakey_shred(*, data_key: DataKey, actor=None, reason: str = "") -> DataKey:
+def datakey_shred(*, data_key: DataKey) -> DataKey:
     """Destroy a data key for good: every field sealed under it reads as SHREDDED from now on.
 
-    Idempotent: shredding a destroyed key changes nothing and is not audited again.
+    Idempotent: shredding a destroyed key changes nothing (and keeps its first ``shredded_at``).
     """
     locked = DataKey.objects.select_for_update().get(pk=data_key.pk)
     if locked.shredded_at is None:
         locked.wrapped = b""
         locked.shredded_at = timezone.now()
         locked.save(update_fields=["wrapped", "shredded_at"])
-        _audit(action="vault.shred", actor=actor, record=locked, reason=reason, details={"data_key": str(locked.pk)})
     # The caller's copy must not keep the key material either.
     data_key.__dict__.pop(UNWRAPPED_MEMO, None)
     data_key.wrapped = b""
@@ -213,13 +207,13 @@ def _rotation_batch(*, keyset, batch_size: int, skip_ids: set) -> tuple[int, lis
     return len(done), failed, bool(batch)
 
 
-def datakeys_rotate(*, batch_size: int = 500, max_batches: int | None = None, actor=None) -> RotationResult:
+def datakeys_rotate(*, batch_size: int = 500, max_batches: int | None = None) -> RotationResult:
     """Re-wrap every live data key that is not under the newest KEK. Never decrypts field data.
 
     Each batch is its own transaction, so an interrupted run keeps what it
     finished and a second run (or one running at the same time) does the rest.
     Data keys whose KEK is missing or wrong are left as they are and listed in
-    ``failed``. Audited once, at the end.
+    ``failed``.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -238,16 +232,6 @@ def datakeys_rotate(*, batch_size: int = 500, max_batches: int | None = None, ac
     result.remaining_by_kek = {
         row["kek_id"]: row["count"] for row in live.values("kek_id").annotate(count=Count("pk")).order_by("kek_id")
     }
-    _audit(
-        action="vault.keys_rotated",
-        actor=actor,
-        details={
-            "kek_id": result.kek_id,
-            "rewrapped": result.rewrapped,
-            "failed": len(result.failed),
-            "remaining": result.remaining,
-        },
-    )
     if result.failed:
         logger.warning("Key rotation left %d data keys it could not unwrap", len(result.failed))
     return result

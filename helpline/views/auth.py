@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from helpline import twofactor
 from helpline.access import password_only
+from helpline.services import twofactor
 
 NEXT_SESSION_KEY = "helpline_next"
 

@@ -1,17 +1,17 @@
 """The counsellor console: presence, the queue, one's own conversations and the conversation pane.
 
-Views stay thin. Reads go through ``helpline.selectors`` (the permission rule):
-a conversation is always looked up inside ``contacts_writable_by(user)``, so a
-contact the user does not hold is a 404 whatever its id. Writes go through
-``helpline.routing`` and ``helpline.messaging``, which check again and raise
-``RoutingError`` (shown to the user) or ``PermissionDenied`` (403).
+HTTP only. Reads go through ``helpline.selectors`` (the permission rule, and
+``conversation_read``, which unseals and audits): a conversation is always
+looked up inside ``contacts_writable_by(user)``, so a contact the user does not
+hold is a 404 whatever its id. Writes go through ``helpline.services.queue`` and
+``helpline.services.outbound``, which check again and raise ``RoutingError``
+(shown to the user) or ``PermissionDenied`` (403). Panes of other apps (the
+wrap-up) come through ``helpline.panes``.
 
 Every fragment template renders its own wrapper element; the page's script
 (``static/helpline/console.js``) re-fetches a fragment when a realtime event
 names something it shows, and re-fetches all of them after a reconnect.
 """
-
-import time
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -22,12 +22,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
+from helpline import actions
 from helpline.access import role_required
-from helpline.audit import actions
-from helpline.audit.services import audit_record
-from helpline.messaging import MAX_BODY_LENGTH, message_send
-from helpline.models import CannedResponse, ContactNote, ContactStatus, Presence, Role, Staff
-from helpline.routing import (
+from helpline.models import CannedResponse, ContactStatus, Presence, Role, Staff
+from helpline.models.conversations import MAX_BODY_LENGTH
+from helpline.panes import console_panes_for
+from helpline.selectors import contacts_writable_by, conversation_read, my_conversations, queue_for
+from helpline.services.outbound import message_send
+from helpline.services.queue import (
     RoutingError,
     contact_accept,
     contact_close,
@@ -38,8 +40,6 @@ from helpline.routing import (
     presence_set,
     risk_flag_decide,
 )
-from helpline.selectors import contacts_writable_by, conversation_messages, my_conversations, queue_for
-from helpline.vault.services import unseal
 
 CONSOLE_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
 # What a counsellor may set themselves to from the console ("offline" is for logging out).
@@ -47,32 +47,10 @@ PRESENCE_CHOICES = [(value, label) for value, label in Presence.choices if value
 QUEUE_SHOWN = 50
 MAX_NOTE_LENGTH = 2000
 
-# A conversation's content is audited when a person opens it; the refreshes that
-# follow within this window (new messages arriving while it is open) are not.
-READS_SESSION_KEY = "helpline_conversation_reads"
-READ_AUDIT_WINDOW_SECONDS = 15 * 60
+CONSOLE_READ_REASON = "Conversation opened in the console"
 
 
 # --- shared with helpline.views.supervision ---------------------------------------------
-
-
-def conversation_entries(contact) -> list[dict]:
-    """The conversation's messages with their bodies unsealed (not audited here: see ``audit_conversation_read``)."""
-    rows = conversation_messages(contact).select_related("author__user")
-    return [{"message": message, "body": unseal(message, "body")} for message in rows]
-
-
-def audit_conversation_read(request, *, contact, action: str, reason: str, opened: bool) -> None:
-    """Record that a person read a conversation: always when it is opened, else once per window."""
-    reads = request.session.get(READS_SESSION_KEY, {})
-    now = time.time()
-    key = f"{action}:{contact.pk}"
-    if not opened and now - reads.get(key, 0) < READ_AUDIT_WINDOW_SECONDS:
-        return
-    audit_record(action=action, actor=request.user, request=request, record=contact, reason=reason)
-    reads = {name: stamp for name, stamp in reads.items() if now - stamp < READ_AUDIT_WINDOW_SECONDS}
-    reads[key] = now
-    request.session[READS_SESSION_KEY] = reads
 
 
 def refused(request, message: str, *, fallback_url: str, status: int = 409) -> HttpResponse:
@@ -108,19 +86,6 @@ def _canned_responses(contact):
     return CannedResponse.objects.filter(line_id=contact.line_id, language=language)
 
 
-def _handover_notes(*, contact, staff) -> list[dict]:
-    notes = ContactNote.objects.filter(contact=contact, recipient=staff).select_related(
-        "author__user", "contact__data_key"
-    )
-    return [{"note": note, "body": unseal(note, "body")} for note in notes]
-
-
-def _draft_text(*, contact, staff) -> str:
-    draft = contact.drafts.filter(staff=staff).select_related("contact__data_key").first()
-    text = unseal(draft, "body") if draft else ""
-    return text if isinstance(text, str) else ""
-
-
 # --- contexts --------------------------------------------------------------------------
 
 
@@ -137,26 +102,26 @@ def _mine_context(request, *, open_contact=None) -> dict:
     return {"mine": my_conversations(request.user), "open_contact_id": open_contact.pk if open_contact else None}
 
 
-def _live_context(request, contact) -> dict:
-    staff = request.user.staff
-    return {
-        "contact": contact,
-        "entries": conversation_entries(contact),
-        "notes": _handover_notes(contact=contact, staff=staff),
-    }
+def _live_context(request, contact, *, opened: bool = False) -> dict:
+    content = conversation_read(
+        request=request, contact=contact, action=actions.CONTENT_READ, reason=CONSOLE_READ_REASON, opened=opened
+    )
+    return {"contact": contact, "entries": content.entries, "notes": content.notes, "draft": content.draft}
 
 
-def _pane_context(request, contact, *, reply_body=None, reply_error="") -> dict:
+def _pane_context(request, contact, *, reply_body=None, reply_error="", opened: bool = False) -> dict:
     staff = request.user.staff
+    live = _live_context(request, contact, opened=opened)
     return {
-        **_live_context(request, contact),
-        "reply_body": _draft_text(contact=contact, staff=staff) if reply_body is None else reply_body,
+        **live,
+        "reply_body": live["draft"] if reply_body is None else reply_body,
         "draft_restored": reply_body is None,
         "reply_error": reply_error,
         "canned": _canned_responses(contact),
         "colleagues": _transfer_targets(contact=contact, staff=staff),
         "max_body_length": MAX_BODY_LENGTH,
         "max_note_length": MAX_NOTE_LENGTH,
+        "panes": console_panes_for(request, contact),
     }
 
 
@@ -172,14 +137,7 @@ def _page_context(request) -> dict:
 def _open_pane(request, contact, *, queue_oob=False, opened=True) -> HttpResponse:
     """The pane of a held conversation, marking it seen and auditing the opening."""
     contact_mark_seen(staff=request.user.staff, contact=contact)
-    audit_conversation_read(
-        request,
-        contact=contact,
-        action=actions.CONTENT_READ,
-        reason="Conversation opened in the console",
-        opened=opened,
-    )
-    context = {**_pane_context(request, contact), **_mine_context(request, open_contact=contact)}
+    context = {**_pane_context(request, contact, opened=opened), **_mine_context(request, open_contact=contact)}
     if not request.htmx:
         return render(request, "helpline/console.html", {**_page_context(request), **context})
     if queue_oob:
@@ -249,9 +207,6 @@ def conversation_live(request, contact_id):
     """The part of the pane that changes with events: status, risk flag, notes, history."""
     contact = _held(request, contact_id)
     contact_mark_seen(staff=request.user.staff, contact=contact)
-    audit_conversation_read(
-        request, contact=contact, action=actions.CONTENT_READ, reason="Conversation opened in the console", opened=False
-    )
     context = {**_live_context(request, contact), **_mine_context(request, open_contact=contact), "mine_oob": True}
     return render(request, "helpline/console/live.html", context)
 

@@ -15,12 +15,18 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from helpline import actions
 from helpline.access import role_required
-from helpline.audit import actions
 from helpline.models import ContactStatus, Presence, Role, Staff
-from helpline.routing import RoutingError, contact_assign, presence_set
-from helpline.selectors import contacts_visible_to, contacts_waiting_too_long, line_staff, queue_for
-from helpline.views.console import audit_conversation_read, conversation_entries, refused
+from helpline.selectors import (
+    contacts_visible_to,
+    contacts_waiting_too_long,
+    conversation_read,
+    line_staff,
+    queue_for,
+)
+from helpline.services.queue import RoutingError, contact_assign, presence_set
+from helpline.views.console import refused
 
 WAITING_SHOWN = 100
 
@@ -94,10 +100,14 @@ def _page_context(request) -> dict:
 def _read_along_context(request, contact_id, *, opened: bool) -> dict:
     queryset = contacts_visible_to(request.user).select_related("line", "counsellor__user", "data_key")
     contact = get_object_or_404(queryset, pk=contact_id)
-    audit_conversation_read(
-        request, contact=contact, action=actions.CONTACT_READ_ALONG, reason="Supervisor read-along", opened=opened
+    content = conversation_read(
+        request=request,
+        contact=contact,
+        action=actions.CONTACT_READ_ALONG,
+        reason="Supervisor read-along",
+        opened=opened,
     )
-    return {"contact": contact, "entries": conversation_entries(contact), "read_only": True}
+    return {"contact": contact, "entries": content.entries, "read_only": True}
 
 
 # --- pages and fragments ---------------------------------------------------------------

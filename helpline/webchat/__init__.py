@@ -2,5 +2,5 @@
 
 A sub-package of the helpline app (not an app of its own): its models are the
 helpline's Contact and Message, and every message goes through
-helpline.messaging like SMS and WhatsApp do.
+helpline.services.inbound like SMS and WhatsApp do.
 """

@@ -236,7 +236,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         await self._relay(event)
 
     async def survey_start(self, event):
-        """The counsellor ended the conversation and the line has a survey (helpline.surveys.survey_start)."""
+        """The counsellor ended the conversation and the line has a survey (helpline.services.surveys.survey_start)."""
         if not self.contact_id or event.get("contact_id") != self.contact_id:
             return
         # "The conversation has ended" first, then the questions.

@@ -9,7 +9,7 @@ import uuid
 from django.utils import timezone
 
 from helpline.models import Channel, ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus
-from helpline.surveys import SURVEY_WINDOW, survey_questions
+from helpline.services.surveys import SURVEY_WINDOW, survey_questions
 from helpline.vault.services import unseal
 
 # An outbound message reaches the child once its gateway has it; a queued one is

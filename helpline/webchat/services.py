@@ -17,11 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpline.hours import line_is_open
-from helpline.messaging import Inbound, contact_open, message_receive, sender_index_for, sender_is_blocked
 from helpline.models import Channel, ChannelEndpoint, Contact, ContactStatus, Helpline
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.realtime import broadcast_after_commit, line_group
-from helpline.surveys import survey_answers_record
+from helpline.retry import retry_on_integrity_error
+from helpline.services.inbound import Inbound, contact_open, message_receive, sender_index_for, sender_is_blocked
+from helpline.services.surveys import survey_answers_record
 from helpline.vault.blind_index import IdentifierKind, blind_index
 from helpline.vault.services import datakey_create, seal
 from helpline.webchat.options import (
@@ -110,22 +111,18 @@ def webchat_conversation_join(
     if not token_is_valid(token):
         raise WebChatError("invalid")
     sender_index = sender_index_for(channel=Channel.WEBCHAT, address=token)
-    for attempt in range(3):
-        try:
-            return _conversation_join(
-                endpoint=endpoint,
-                client_address=client_address,
-                token=token,
-                sender_index=sender_index,
-                language=language_clean(language),
-                age_band=age_band_clean(age_band),
-            )
-        except IntegrityError:
-            # A second tab with the same token (a duplicated tab copies sessionStorage)
-            # opened the contact a moment before us; the next attempt resumes theirs.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # A second tab with the same token (a duplicated tab copies sessionStorage) may open the
+    # contact a moment before us; the next attempt resumes theirs.
+    return retry_on_integrity_error(
+        lambda attempt: _conversation_join(
+            endpoint=endpoint,
+            client_address=client_address,
+            token=token,
+            sender_index=sender_index,
+            language=language_clean(language),
+            age_band=age_band_clean(age_band),
+        )
+    )
 
 
 @transaction.atomic

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from helpline.messaging import MAX_BODY_LENGTH, Media
 from helpline.models import Channel, MessageStatus
+from helpline.models.conversations import MAX_BODY_LENGTH
+from helpline.services.inbound import Media
 from helpline.vault.blind_index import phone_normalise
 
 WHATSAPP_PREFIX = "whatsapp:"

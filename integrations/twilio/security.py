@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.urls import get_script_prefix, reverse
 from twilio.request_validator import RequestValidator
 
-from helpline.audit import actions
 from helpline.audit.services import audit_record
+from integrations.twilio import actions
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Twilio's webhooks: inbound messages and delivery status callbacks.
 
 Thin: find the endpoint, check the signature, parse (integrations.twilio.inbound),
-hand over to helpline.messaging. Nothing is stored unless the signature holds.
+hand over to helpline.services (inbound, outbound). Nothing is stored unless the signature holds.
 Replies never go back in the TwiML: they go out through the REST API (the
 gateway), so the webhook answers at once with an empty response.
 """
@@ -15,8 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from helpline.access import public
-from helpline.messaging import message_receive, message_status_update
 from helpline.models import Channel, Direction, Message
+from helpline.services.inbound import message_receive
+from helpline.services.outbound import message_status_update
 from helpline.vault.services import unseal
 from integrations.twilio.endpoints import Found, endpoint_find
 from integrations.twilio.errors import reason_for

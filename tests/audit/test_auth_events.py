@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from helpline.audit import actions
+from helpline import actions
+from helpline.audit import actions as audit_actions
 from helpline.audit.models import AuditEvent
 from helpline.audit.selectors import audit_chain_verify
 from tests.conftest import PASSWORD, login_verified
@@ -20,14 +21,14 @@ def row_text(event: AuditEvent) -> str:
 def test_login_and_logout_are_recorded_with_the_client_address(client, counsellor):
     response = client.post("/login/", {"username": "counsellor", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10")
     assert response.status_code == 302
-    login = AuditEvent.objects.get(action=actions.AUTH_LOGIN)
+    login = AuditEvent.objects.get(action=audit_actions.AUTH_LOGIN)
     assert (login.actor_id, login.actor_username) == (counsellor.pk, "counsellor")
     assert login.ip_address == "192.0.2.10"
     assert PASSWORD not in row_text(login)
 
     response = client.post("/logout/", REMOTE_ADDR="192.0.2.11")
     assert response.status_code == 302
-    logout = AuditEvent.objects.get(action=actions.AUTH_LOGOUT)
+    logout = AuditEvent.objects.get(action=audit_actions.AUTH_LOGOUT)
     assert (logout.actor_id, logout.ip_address) == (counsellor.pk, "192.0.2.11")
     assert audit_chain_verify().intact
 
@@ -37,7 +38,7 @@ def test_failed_login_of_a_real_account_names_it(client, counsellor):
         "/login/", {"username": "counsellor", "password": "wrong password"}, REMOTE_ADDR="192.0.2.20"
     )
     assert response.status_code == 200
-    event = AuditEvent.objects.get(action=actions.AUTH_LOGIN_FAILED)
+    event = AuditEvent.objects.get(action=audit_actions.AUTH_LOGIN_FAILED)
     assert event.actor_id is None
     assert (event.subject_id, event.subject_username) == (counsellor.pk, "counsellor")
     assert event.details == {"username": "counsellor"}
@@ -48,7 +49,7 @@ def test_failed_login_of_a_real_account_names_it(client, counsellor):
 def test_failed_login_never_stores_what_was_typed_as_username(client, counsellor):
     typed = "Tr0ub4dor&3-my-password"
     client.post("/login/", {"username": typed, "password": "anything"}, REMOTE_ADDR="192.0.2.30")
-    event = AuditEvent.objects.get(action=actions.AUTH_LOGIN_FAILED)
+    event = AuditEvent.objects.get(action=audit_actions.AUTH_LOGIN_FAILED)
     assert event.details == {"username": "unknown"}
     assert event.subject_id is None and event.subject_username == ""
     assert event.ip_address == "192.0.2.30"
@@ -59,7 +60,7 @@ def test_failed_login_never_stores_what_was_typed_as_username(client, counsellor
 def test_two_factor_steps_are_recorded_with_the_shared_action_names(client, counsellor):
     login_verified(client, counsellor)
     recorded = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
-    assert recorded == [actions.AUTH_LOGIN, actions.TWOFACTOR_VERIFIED]
+    assert recorded == [audit_actions.AUTH_LOGIN, actions.TWOFACTOR_VERIFIED]
     verified = AuditEvent.objects.get(action=actions.TWOFACTOR_VERIFIED)
     assert (verified.actor_id, verified.subject_id) == (counsellor.pk, counsellor.pk)
     assert verified.details["device"].startswith("otp_totp.totpdevice/")
@@ -79,10 +80,10 @@ def test_attempt_refused_by_the_lockout_is_marked(client, counsellor, settings):
         client.post("/login/", {"username": "counsellor", "password": "wrong password"}, REMOTE_ADDR="192.0.2.50")
     response = client.post("/login/", {"username": "counsellor", "password": PASSWORD}, REMOTE_ADDR="192.0.2.51")
     assert response.status_code == 429
-    failures = list(AuditEvent.objects.filter(action=actions.AUTH_LOGIN_FAILED).order_by("id"))
+    failures = list(AuditEvent.objects.filter(action=audit_actions.AUTH_LOGIN_FAILED).order_by("id"))
     assert len(failures) == settings.AXES_FAILURE_LIMIT + 1
     assert failures[-1].details == {"username": "counsellor", "locked_out": True}
-    assert not AuditEvent.objects.filter(action=actions.AUTH_LOGIN).exists()
+    assert not AuditEvent.objects.filter(action=audit_actions.AUTH_LOGIN).exists()
 
 
 def test_a_script_hammering_the_login_page_cannot_flood_the_trail(client, settings):

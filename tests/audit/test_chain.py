@@ -5,7 +5,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
 
-from helpline.audit import actions
+from helpline import actions
+from helpline.audit import actions as audit_actions
 from helpline.audit.chain import GENESIS_HASH
 from helpline.audit.models import AuditEvent
 from helpline.audit.selectors import audit_chain_verify, audit_events_for_record
@@ -200,9 +201,21 @@ def test_events_for_a_record(counsellor, demo_line):
     assert [e.record_id for e in audit_events_for_record(record=other)] == [str(other.pk)]
 
 
-def test_every_named_action_is_well_formed_and_labelled():
-    names = {value for key, value in vars(actions).items() if key.isupper() and isinstance(value, str)}
-    assert names == set(actions.LABELS)
-    for name in names:
+def test_every_registered_action_is_well_formed_labelled_and_recordable():
+    registered = audit_actions.actions_registered()
+    # Each app's constants are registered: the helpline's, the audit app's, the integrations'.
+    for module in (actions, audit_actions):
+        names = {value for key, value in vars(module).items() if key.isupper() and isinstance(value, str)}
+        assert names <= set(registered)
+    assert "twilio.signature_rejected" in registered
+    for name, label in registered.items():
+        assert str(label) and str(label) != name
         audit_record(action=name)
     assert audit_chain_verify().intact
+
+
+def test_an_unregistered_action_is_refused_and_nothing_is_written(counsellor):
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValueError, match="not registered"):
+        audit_record(action="contact.teleported", actor=counsellor)
+    assert AuditEvent.objects.count() == before

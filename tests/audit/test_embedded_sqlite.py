@@ -18,8 +18,11 @@ RECORD_EVENTS = """
 import threading
 from django.db import connection
 from helpline.audit.models import AppendOnlyError, AuditEvent
+from helpline.audit.actions import action_register
 from helpline.audit.services import audit_record
 
+action_register("test.embedded", "Test event")
+action_register("test.embedded_thread", "Test event")
 for n in range(5):
     audit_record(action="test.embedded", details={"n": n}, reason=f"event {n}")
 try:

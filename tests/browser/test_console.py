@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from helpline.messaging import message_deliver_attempt
 from helpline.models import Contact, ContactNote, Message
+from helpline.services.outbound import message_deliver_attempt
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.browser.conftest import in_worker_thread
 from tests.conftest import PASSWORD, totp_now

@@ -3,9 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from helpline.messaging import message_deliver_attempt, message_send
 from helpline.models import Contact, Message, SurveyResponse
-from helpline.routing import contact_accept, contact_end, presence_set
+from helpline.services.outbound import message_deliver_attempt, message_send
+from helpline.services.queue import contact_accept, contact_end, presence_set
 from helpline.vault.services import unseal
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.browser.conftest import in_worker_thread

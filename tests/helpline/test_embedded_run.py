@@ -78,7 +78,11 @@ def test_make_run_serves_health_within_a_minute_and_runs_tasks(embedded_server):
     assert f"http://127.0.0.1:{port}/" in output
 
     # The worker inside the web process picks up work queued by anyone.
-    task_id = shell(env, "from helpline.tasks import sessions_clear_expired as t; print(t.enqueue().id)")
+    task_id = shell(
+        env,
+        "from helpline.outbox import outbox_deliver as t; "
+        "print(t.enqueue('message', '00000000-0000-0000-0000-000000000000').id)",
+    )
     deadline = time.monotonic() + 30
     status_code = ""
     while time.monotonic() < deadline and status_code != "SUCCESSFUL":

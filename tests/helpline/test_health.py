@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from helpline.tasks import sessions_clear_expired
+from helpline.outbox import outbox_deliver
+from helpline.periodic import periodic_run_due
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_health_needs_no_login_and_reveals_no_secret(client, settings):
 
 
 def test_stalled_worker_makes_health_503(client, settings):
-    sessions_clear_expired.enqueue()
+    outbox_deliver.enqueue("message", "00000000-0000-0000-0000-000000000000")
     DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(seconds=settings.TASKS_STALL_SECONDS + 5))
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -37,7 +38,7 @@ def test_stalled_worker_makes_health_503(client, settings):
 
 
 def test_fresh_ready_task_is_not_a_stall(client):
-    sessions_clear_expired.enqueue()
+    outbox_deliver.enqueue("message", "00000000-0000-0000-0000-000000000000")
     body = client.get("/healthz").json()
     assert body["checks"]["tasks"]["ready"] == 1
 
@@ -59,16 +60,13 @@ def test_unreachable_channel_layer_makes_health_503(client, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_the_session_cleanup():
+def test_the_periodic_runner_clears_expired_sessions_once_per_interval():
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
-    from django.core.management import call_command
 
     store = SessionStore()
     store.create()
     Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
-    result = sessions_clear_expired.enqueue()
-    call_command("db_worker", "--batch", "--queue-name", "*", verbosity=0)
-    result.refresh()
-    assert result.return_value == 1
+    assert "sessions.clear_expired" in periodic_run_due()
     assert not Session.objects.exists()
+    assert "sessions.clear_expired" not in periodic_run_due()  # not due again for an hour

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpline.redaction import remember_protected
+from helpline.vault.redaction import remember_protected
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY = "my uncle sends me pictures at night"
@@ -21,7 +21,7 @@ def test_served_logs_are_redacted_whichever_logger_writes(tmp_path, logger_name)
 import logging, uvicorn.config
 uvicorn.config.Config(app="config.asgi:application").configure_logging()
 import django; django.setup()
-from helpline.redaction import remember_protected
+from helpline.vault.redaction import remember_protected
 remember_protected({BODY!r})
 try:
     raise RuntimeError("while handling " + {BODY!r} + " from +254712345678")
@@ -39,7 +39,7 @@ except RuntimeError:
 def test_a_body_seen_in_this_context_is_masked_in_tracebacks(caplog):
     remember_protected(BODY)
     logger = logging.getLogger("helpline.test")
-    from helpline.redaction import RedactProtectedFilter
+    from helpline.vault.redaction import RedactProtectedFilter
 
     record = logger.makeRecord("helpline.test", logging.ERROR, __file__, 1, "failed on %s", (BODY,), None)
     RedactProtectedFilter().filter(record)

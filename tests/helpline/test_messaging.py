@@ -8,42 +8,13 @@ import pytest
 from django.db import connection, connections
 from django_tasks_db.models import DBTaskResult
 
-from helpline.gateways import gateway_for
 from helpline.hours import line_is_open
-from helpline.messaging import (
-    Media,
-    message_deliver_attempt,
-    message_receive,
-    message_send,
-    message_status_update,
-    sender_index_for,
-)
 from helpline.models import BlockedSender, ChannelEndpoint, Contact, Message
-from helpline.vault.services import datakey_create, seal, unseal
-from tests.testapp import gateways
+from helpline.services.inbound import Media, message_receive, sender_index_for
+from helpline.services.outbound import message_deliver_attempt, message_send, message_status_update
+from helpline.vault.services import unseal
 
 SENDER = "+15551230001"
-
-
-@pytest.fixture
-def recording_gateway(settings):
-    settings.HELPLINE_GATEWAYS = {"sms": "tests.testapp.gateways.RecordingGateway"}
-    settings.HELPLINE_SEND_RETRY_SECONDS = 0
-    gateway_for.cache_clear()
-    gateways.SENT.clear()
-    gateways.SCRIPT.clear()
-    yield gateways
-    gateway_for.cache_clear()
-
-
-@pytest.fixture
-def sms_endpoint(demo_line):
-    endpoint = ChannelEndpoint(
-        line=demo_line, channel="sms", address="+15551230000", provider_account="AC1", data_key=datakey_create()
-    )
-    seal(endpoint, "provider_secret", "token")
-    endpoint.save()
-    return endpoint
 
 
 @pytest.mark.django_db
@@ -194,7 +165,7 @@ def test_temporary_failures_are_retried_then_fail_in_plain_words(sms_endpoint, r
     assert DBTaskResult.objects.count() == 2  # the first send and one retry
     assert message_deliver_attempt(message_id=str(reply.pk)) == "failed"
     failed = Message.objects.get(pk=reply.pk)
-    assert failed.error_message == "The provider did not answer." and failed.send_attempts == 2
+    assert failed.error_message == "The provider did not answer." and failed.attempts == 2
 
 
 @pytest.mark.django_db
@@ -249,23 +220,24 @@ def test_a_worker_crash_mid_delivery_loses_nothing(sms_endpoint, recording_gatew
     from django.core.management import call_command
     from django.utils import timezone
 
-    from helpline.messaging import _delivery_claim
+    from helpline.outbox import _claim
+    from helpline.services.outbound import MESSAGE_OUTBOX
 
     contact = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hi", provider_id="SM1").contact
     reply = message_send(contact=contact, body="Are you safe?", author=counsellor.staff)
     DBTaskResult.objects.all().delete()
-    assert _delivery_claim(message_id=str(reply.pk)) is not None  # ...and then the worker died
+    _claim(MESSAGE_OUTBOX, str(reply.pk))  # ...and then the worker died
     assert Message.objects.get(pk=reply.pk).status == "sending"
 
-    call_command("messages_resume_stalled", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("outbox_sweep", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Message.objects.get(pk=reply.pk).status == "sending"  # not yet: it may still be on its way
 
-    Message.objects.filter(pk=reply.pk).update(sending_since=timezone.now() - timedelta(minutes=6))
-    call_command("messages_resume_stalled", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    Message.objects.filter(pk=reply.pk).update(claimed_at=timezone.now() - timedelta(minutes=6))
+    call_command("outbox_sweep", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Message.objects.get(pk=reply.pk).status == "queued"
     assert DBTaskResult.objects.count() == 1  # a delivery task is queued again
 
     call_command("db_worker", "--batch", "--queue-name", "*", verbosity=0)
     delivered = Message.objects.get(pk=reply.pk)
-    assert delivered.status == "sent" and delivered.send_attempts == 2
+    assert delivered.status == "sent" and delivered.attempts == 2
     assert [sent.body for sent in recording_gateway.SENT].count("Are you safe?") == 1

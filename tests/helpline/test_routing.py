@@ -9,9 +9,10 @@ from django.db import connections
 from django.utils import timezone
 
 from helpline.gateways import gateway_for
-from helpline.messaging import message_receive
 from helpline.models import ChannelEndpoint, Contact, ContactNote, Draft, Message, SurveyResponse
-from helpline.routing import (
+from helpline.selectors import contacts_visible_to, contacts_waiting_too_long, my_conversations, queue_for
+from helpline.services.inbound import message_receive
+from helpline.services.queue import (
     RoutingError,
     contact_accept,
     contact_assign,
@@ -22,7 +23,6 @@ from helpline.routing import (
     presence_set,
     risk_flag_decide,
 )
-from helpline.selectors import contacts_visible_to, contacts_waiting_too_long, my_conversations, queue_for
 from helpline.vault.services import datakey_create, seal, unseal
 from tests.conftest import make_staff
 
@@ -270,7 +270,7 @@ def test_long_waits_are_flagged_to_supervisors_only(sms_endpoint, supervisor, co
 
 @pytest.mark.django_db
 def test_unread_counts_follow_what_the_counsellor_has_seen(sms_endpoint, counsellor):
-    from helpline.routing import contact_mark_seen
+    from helpline.services.queue import contact_mark_seen
 
     contact = arrive(sms_endpoint, 1)
     available(counsellor)
@@ -292,7 +292,7 @@ def test_other_roles_see_no_conversations(sms_endpoint, admin_user, authority, o
 
 @pytest.mark.django_db
 def test_nothing_can_be_sent_after_the_conversation_ends(sms_endpoint, counsellor):
-    from helpline.messaging import message_send
+    from helpline.services.outbound import message_send
 
     contact = arrive(sms_endpoint, 1)
     available(counsellor)

@@ -119,7 +119,7 @@ def test_password_alone_cannot_enrol_a_second_device(client, counsellor):
 
 
 def test_backup_code_works_once(client, counsellor):
-    from helpline.twofactor import backup_codes_issue
+    from helpline.services.twofactor import backup_codes_issue
 
     code = backup_codes_issue(user=counsellor)[0]
     client.post("/login/", {"username": "counsellor", "password": PASSWORD})
@@ -146,7 +146,7 @@ def test_totp_code_cannot_be_guessed_repeatedly(client, counsellor):
 
 
 def test_regenerating_backup_codes_cancels_old_ones(client, counsellor):
-    from helpline.twofactor import backup_codes_issue
+    from helpline.services.twofactor import backup_codes_issue
 
     old = backup_codes_issue(user=counsellor)
     login_verified(client, counsellor)
@@ -169,7 +169,7 @@ def test_next_cannot_send_the_user_to_another_site(client, supervisor):
 
 
 def test_reset_removes_devices_and_forces_enrolment(client, counsellor, admin_user):
-    from helpline.twofactor import twofactor_reset
+    from helpline.services.twofactor import twofactor_reset
 
     twofactor_reset(actor=admin_user, user=counsellor)
     response = client.post("/login/", {"username": "counsellor", "password": PASSWORD}, follow=True)

@@ -17,7 +17,7 @@ def keys_use(settings, document: dict) -> None:
 @pytest.fixture(autouse=True)
 def _forget_protected_values():
     """Each test is its own context: values another test unsealed are not remembered for redaction here."""
-    from helpline.redaction import forget_protected
+    from helpline.vault.redaction import forget_protected
 
     forget_protected()
     yield
@@ -45,14 +45,6 @@ def note(db):
 
 def reload(instance):
     return type(instance).objects.select_related().get(pk=instance.pk)
-
-
-@pytest.fixture
-def audit_calls(monkeypatch):
-    """Records what the vault hands to the audit trail (the audit trail itself is tested in tests/audit)."""
-    calls = []
-    monkeypatch.setattr("helpline.audit.services.audit_record", lambda **kwargs: calls.append(kwargs))
-    return calls
 
 
 @pytest.fixture

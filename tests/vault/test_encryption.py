@@ -312,18 +312,6 @@ def test_a_flipped_bit_in_the_wrapped_data_key_fails(note):
         unseal(reload(note), "body")
 
 
-# --- auditing reads -------------------------------------------------------------------------
-
-
-def test_a_read_for_a_person_is_audited_and_a_machine_read_is_not(note, audit_calls, person):
-    unseal(note, "body")
-    assert audit_calls == []
-    unseal(note, "body", actor=person, reason="wrap-up")
-    assert audit_calls == [
-        {"action": "content.read", "actor": person, "record": note, "reason": "wrap-up", "details": {"field": "body"}}
-    ]
-
-
 def test_pickling_a_record_never_carries_its_unwrapped_key(note):
     loaded = reload(note)
     assert unseal(loaded, "body") == BODY

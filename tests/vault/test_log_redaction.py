@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from helpline.redaction import RedactProtectedFilter
+from helpline.vault.redaction import RedactProtectedFilter
 from helpline.vault.services import datakey_create, seal, unseal
 from tests.testapp.models import Note
 from tests.vault.conftest import reload

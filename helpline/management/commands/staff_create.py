@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from helpline.models import Role
-from helpline.services import staff_create
+from helpline.services.staff import staff_create
 
 
 class Command(BaseCommand):

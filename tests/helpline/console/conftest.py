@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
-from helpline.messaging import message_receive
 from helpline.models import Contact, Presence, Staff
-from helpline.routing import contact_accept, presence_set
-from helpline.services import helpline_ensure
+from helpline.services.inbound import message_receive
+from helpline.services.lines import helpline_ensure
+from helpline.services.queue import contact_accept, presence_set
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.conftest import PASSWORD, login_verified, make_staff
 

@@ -5,9 +5,10 @@ import re
 import pytest
 
 from helpline.audit.models import AuditEvent
-from helpline.messaging import Media, message_queue_automatic, message_send
 from helpline.models import CannedResponse, Contact, ContactNote, Draft, Message, Staff
-from helpline.routing import contact_transfer
+from helpline.services.inbound import Media
+from helpline.services.outbound import message_queue_automatic, message_send
+from helpline.services.queue import contact_transfer
 from tests.helpline.console.conftest import child_writes, client_for, held_by
 
 pytestmark = pytest.mark.django_db

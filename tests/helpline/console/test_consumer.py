@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from helpline.models import Staff
-from helpline.routing import contact_accept, contact_transfer, presence_set
+from helpline.services.queue import contact_accept, contact_transfer, presence_set
 from tests.helpline.console.conftest import child_writes, client_for, held_by, password_only_client, sender_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

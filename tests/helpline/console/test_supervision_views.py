@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from helpline.audit.models import AuditEvent
 from helpline.models import Contact, Staff
-from helpline.routing import presence_set
+from helpline.services.queue import presence_set
 from tests.conftest import make_staff
 from tests.helpline.console.conftest import child_writes, client_for, held_by
 

@@ -7,9 +7,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 
-from helpline.messaging import message_deliver_attempt, message_send
 from helpline.models import Contact, Message
 from helpline.realtime import contact_group
+from helpline.services.outbound import message_deliver_attempt, message_send
 from helpline.vault.services import unseal
 from helpline.webchat.options import MAX_BODY_CHARS, MESSAGES_PER_WINDOW
 from tests.helpline.webchat.conftest import new_token

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from helpline.models import Contact, Message, SurveyResponse
-from helpline.routing import contact_accept, contact_close, contact_end, presence_set
+from helpline.services.queue import contact_accept, contact_close, contact_end, presence_set
 from helpline.vault.services import unseal
 from tests.helpline.webchat.conftest import new_token
 

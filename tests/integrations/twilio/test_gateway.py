@@ -7,8 +7,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
-from helpline.messaging import message_deliver_attempt, message_receive, message_send
 from helpline.models import Contact, Message
+from helpline.services.inbound import message_receive
+from helpline.services.outbound import message_deliver_attempt, message_send
 from integrations.twilio.errors import error_for
 from integrations.twilio.gateway import DEMO_ACCOUNT_SID, _rebase
 from tests.integrations.twilio.conftest import (
@@ -58,7 +59,7 @@ def test_inbound_to_reply_to_delivery_report_end_to_end(
     run_worker()
     assert fake_twilio.requests[-1]["form"]["Body"] == REPLY
     reply.refresh_from_db()
-    assert reply.status == "sending" and reply.provider_id.startswith("SM") and reply.send_attempts == 1
+    assert reply.status == "sending" and reply.provider_id.startswith("SM") and reply.attempts == 1
 
     # Twilio reports delivery.
     params = status_params(sid=reply.provider_id, status="delivered")
@@ -85,7 +86,7 @@ def test_whatsapp_24_hour_window_fails_at_once_in_plain_words(whatsapp_endpoint,
 
     assert message_deliver_attempt(message_id=str(reply.pk)) == "failed"
     reply.refresh_from_db()
-    assert reply.error_code == "63016" and reply.send_attempts == 1
+    assert reply.error_code == "63016" and reply.attempts == 1
     assert reply.error_message == (
         "WhatsApp only allows replies within 24 hours of the child's last message. Ask them to write again, or use SMS."
     )
@@ -122,13 +123,13 @@ def test_server_errors_are_retried_then_fail_after_the_last_attempt(sms_endpoint
     # The first attempt: a retry is queued, the message waits.
     assert message_deliver_attempt(message_id=str(reply.pk)) == "queued"
     reply.refresh_from_db()
-    assert reply.status == "queued" and reply.send_attempts == 1
+    assert reply.status == "queued" and reply.attempts == 1
     assert "Trying again" in reply.error_message
 
     # The worker runs the queued task and its retries until the last attempt fails.
     run_worker()
     reply.refresh_from_db()
-    assert reply.status == "failed" and reply.send_attempts == 3
+    assert reply.status == "failed" and reply.attempts == 3
     assert len(fake_twilio.requests) == 3
     assert reply.error_message == "Twilio is busy or unavailable. Trying again shortly."
 

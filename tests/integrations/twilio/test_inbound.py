@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 
 from helpline.audit.models import AuditEvent
-from helpline.messaging import MAX_BODY_LENGTH, sender_index_for
 from helpline.models import BlockedSender, Contact, Message
+from helpline.models.conversations import MAX_BODY_LENGTH
+from helpline.services.inbound import sender_index_for
 from helpline.vault.models import DataKey
 from helpline.vault.services import unseal
 from tests.integrations.twilio.conftest import (

@@ -3,8 +3,8 @@
 import pytest
 
 from helpline.audit.models import AuditEvent
-from helpline.messaging import message_receive
 from helpline.models import Message
+from helpline.services.inbound import message_receive
 from tests.integrations.twilio.conftest import (
     CHILD,
     SMS_NUMBER,

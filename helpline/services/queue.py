@@ -10,11 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpline.audit import actions
+from helpline import actions
 from helpline.audit.services import audit_record
 from helpline.models import Contact, ContactNote, ContactStatus, Draft, Presence, RiskFlag, Role, Staff
 from helpline.models.conversations import RISK_PRIORITY
 from helpline.realtime import broadcast_after_commit, contact_group, line_group, staff_group
+from helpline.services.surveys import survey_start
+from helpline.signals import contact_closed, contact_ended, send_on_commit
 from helpline.vault.services import seal
 
 HELD_STATUSES = [ContactStatus.ACTIVE, ContactStatus.WRAPUP]
@@ -130,13 +132,12 @@ def contact_end(*, actor: Staff, contact: Contact) -> Contact:
     contact.status = ContactStatus.WRAPUP
     contact.ended_at = timezone.now()
     contact.save(update_fields=["status", "ended_at"])
-    from helpline.surveys import survey_start
-
     survey_start(contact=contact)
     broadcast_after_commit(contact_group(contact.pk), {"type": "contact.ended", "contact_id": str(contact.pk)})
     _announce_staff(actor)
     broadcast_after_commit(line_group(contact.line_id), {"type": "queue.changed", "line_id": contact.line_id})
     audit_record(action=actions.CONTACT_ENDED, actor=actor.user, record=contact)
+    send_on_commit(contact_ended, contact_id=contact.pk, actor_id=actor.pk)
     return contact
 
 
@@ -151,6 +152,7 @@ def contact_close(*, actor: Staff, contact: Contact) -> Contact:
     Draft.objects.filter(contact=contact).delete()
     _announce_staff(actor)
     audit_record(action=actions.CONTACT_CLOSED, actor=actor.user, record=contact)
+    send_on_commit(contact_closed, contact_id=contact.pk, actor_id=actor.pk)
     return contact
 
 

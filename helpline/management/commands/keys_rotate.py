@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from helpline.vault.services import datakeys_rotate
+from helpline.services.keys import keys_rotate
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, max_batches, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
-        result = datakeys_rotate(batch_size=batch_size, max_batches=max_batches)
+        result = keys_rotate(batch_size=batch_size, max_batches=max_batches)
         self.stdout.write(
             f"Re-wrapped {result.rewrapped} data keys under KEK {result.kek_id} in {result.batches} batches."
         )

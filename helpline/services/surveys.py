@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from helpline.models import Channel, Contact, SurveyResponse
 from helpline.realtime import broadcast_after_commit, contact_group
+from helpline.services.outbound import message_queue_automatic
 
 # How long after the end of a conversation an SMS reply still counts as a survey answer.
 SURVEY_WINDOW = timedelta(hours=2)
@@ -82,8 +83,6 @@ def survey_reply(*, contact: Contact, text: str) -> None:
         _ask(contact, questions[step])
         return
     survey_stop(contact=contact)
-    from helpline.messaging import message_queue_automatic
-
     message_queue_automatic(contact=contact, body=_("Thank you for your answers."))
 
 
@@ -110,7 +109,5 @@ def survey_stop(*, contact: Contact) -> None:
 
 
 def _ask(contact: Contact, question: dict) -> None:
-    from helpline.messaging import message_queue_automatic
-
     options = ", ".join(f"{n} {choice}" for n, choice in enumerate(question["choices"], start=1))
     message_queue_automatic(contact=contact, body=f"{question['text']} ({_('reply')}: {options})")

@@ -10,7 +10,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from helpline.audit import actions
+from helpline import actions
 from helpline.audit.services import audit_record
 
 BACKUP_DEVICE_NAME = "backup"

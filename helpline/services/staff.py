@@ -1,4 +1,4 @@
-"""Write paths of the helpline app: staff accounts and lines."""
+"""Write paths for staff accounts."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -39,12 +39,3 @@ def staff_create(
     staff = Staff.objects.create(user=user, role=role, languages=list(languages), capacity=capacity, team=team)
     staff.lines.set(lines)
     return staff
-
-
-@transaction.atomic
-def helpline_ensure(*, slug: str, name: str, languages: list[str], out_of_hours_message: str = "") -> Helpline:
-    """Create the line if missing; leave an existing line's configuration as it is."""
-    line, _created = Helpline.objects.get_or_create(
-        slug=slug, defaults={"name": name, "languages": languages, "out_of_hours_message": out_of_hours_message}
-    )
-    return line

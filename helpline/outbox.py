@@ -1,0 +1,264 @@
+"""The outbox: work handed to the outside world, delivered at least once, never lost.
+
+A reply to a child (``helpline.services.outbound``) and, later, a referral to
+an agency are both *items*: rows that carry what must go out and the state of
+its delivery. This module holds the machinery they share:
+
+- **atomic hand-over**: ``outbox_enqueue`` writes the delivery task inside the
+  caller's transaction (django-tasks-db keeps tasks in the same database), so
+  an item is never committed without its delivery, nor a delivery without
+  its item;
+- **claiming** with ``SELECT … FOR UPDATE SKIP LOCKED``: two workers never send
+  the same item at once, and neither waits for the other;
+- **the send itself outside any transaction**, so a slow receiver holds no lock;
+- **attempts with exponential backoff and jitter** up to a maximum
+  (``helpline.retry.RetryPolicy``); a permanent failure is not retried;
+- **resume after a crash**: ``outbox_sweep`` puts back in line an item a dead
+  worker left claimed, and re-enqueues an item whose task was lost. The
+  periodic runner calls it every minute; the embedded worker also calls it at start.
+
+Delivery is therefore *at least once*: a worker that dies after the receiver
+took the item but before the outcome was recorded sends it again. Receivers
+that must see it once get an idempotency key (the item's id).
+
+An outbox kind subclasses ``Outbox``, registers itself with ``outbox_register``
+at import time, and its model inherits ``OutboxItem`` for the shared columns.
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from helpline.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+# A pending item whose task has not run this long after it was due is enqueued again.
+LOST_TASK_GRACE = timedelta(minutes=2)
+
+
+class DeliveryError(Exception):
+    """An attempt that did not go through. ``reason`` is shown to staff in plain words.
+
+    ``permanent`` failures (an invalid number, a receiver that refuses the
+    document) are not retried; others are, with backoff. Never put protected
+    content (a message, a name, a number) into ``reason``.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, code: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.code = code
+
+
+class OutboxItem(models.Model):
+    """The columns every outbox item needs, whatever else it carries."""
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker claimed it; an item claimed long ago belongs to a worker that died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due (set while the item waits for one).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Outbox:
+    """One kind of outgoing work. Subclasses say what "waiting" and "in flight" mean for their model.
+
+    The hooks run with the item's row locked, inside the outbox's own short
+    transactions; each returns the names of the fields it changed.
+    """
+
+    name: ClassVar[str]
+    model: ClassVar[type[OutboxItem]]
+    # An item claimed longer ago than this is taken to be abandoned by a dead worker.
+    stall_after: ClassVar[timedelta] = timedelta(minutes=5)
+
+    def policy(self) -> RetryPolicy:
+        raise NotImplementedError
+
+    def queryset(self) -> QuerySet:
+        """Every item of this kind, with what ``begin`` reads joined."""
+        return self.model.objects.all()
+
+    def pending(self) -> Q:
+        """Waiting for an attempt."""
+        raise NotImplementedError
+
+    def in_flight(self) -> Q:
+        """Claimed by a worker, outcome not yet recorded."""
+        raise NotImplementedError
+
+    def begin(self, item) -> tuple[Any, list[str]]:
+        """Mark the item in flight; return what ``send`` needs (read now, under the lock) and the changed fields."""
+        raise NotImplementedError
+
+    def send(self, payload) -> Any:
+        """Hand it over. Called outside any transaction; raises DeliveryError."""
+        raise NotImplementedError
+
+    def succeeded(self, item, result) -> list[str]:
+        raise NotImplementedError
+
+    def retry_later(self, item, error: DeliveryError) -> list[str]:
+        """Mark the item pending again (the next attempt is already scheduled)."""
+        raise NotImplementedError
+
+    def give_up(self, item, error: DeliveryError) -> list[str]:
+        raise NotImplementedError
+
+    def released(self) -> dict:
+        """The field values that make an abandoned in-flight item pending again."""
+        raise NotImplementedError
+
+    def announce(self, item) -> None:
+        """Tell whoever watches (after commit) that the item's state changed. Optional."""
+
+
+_outboxes: dict[str, Outbox] = {}
+
+
+def outbox_register(outbox: Outbox) -> Outbox:
+    """Make an outbox kind known to the delivery task and the sweep (called at import by its module)."""
+    existing = _outboxes.get(outbox.name)
+    if existing is not None and type(existing) is not type(outbox):
+        raise ValueError(f"Two outboxes are named {outbox.name!r}")
+    _outboxes[outbox.name] = outbox
+    return outbox
+
+
+def outbox_get(name: str) -> Outbox:
+    try:
+        return _outboxes[name]
+    except KeyError:
+        raise LookupError(f"No outbox named {name!r} is registered") from None
+
+
+def outboxes_registered() -> list[Outbox]:
+    return list(_outboxes.values())
+
+
+def outbox_enqueue(outbox: Outbox, item_id, *, run_after=None) -> None:
+    """Schedule an attempt for one item, inside the caller's transaction (committed or rolled back with it)."""
+    runner = outbox_deliver.using(run_after=run_after) if run_after is not None else outbox_deliver
+    runner.enqueue(outbox.name, str(item_id))
+
+
+@task()
+def outbox_deliver(outbox_name: str, item_id: str) -> str:
+    """The background task: one attempt for one item."""
+    return outbox_attempt(outbox=outbox_get(outbox_name), item_id=item_id)
+
+
+def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
+    """Claim the item, send it outside any transaction, record the outcome. Safe to run twice."""
+    payload = _claim(outbox, item_id)
+    if payload is _NOTHING:
+        return "skipped"
+    try:
+        result = outbox.send(payload)
+    except DeliveryError as error:
+        return _failed(outbox, item_id, error)
+    return _succeeded(outbox, item_id, result)
+
+
+_NOTHING = object()
+
+
+@transaction.atomic
+def _claim(outbox: Outbox, item_id: str):
+    now = timezone.now()
+    item = (
+        outbox.queryset()
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(outbox.pending(), Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk=item_id)
+        .first()
+    )
+    if item is None:
+        # Sent already, failed for good, due later, or being sent by another worker right now.
+        return _NOTHING
+    item.attempts += 1
+    item.claimed_at = now
+    item.next_attempt_at = None
+    payload, changed = outbox.begin(item)
+    item.save(update_fields=["attempts", "claimed_at", "next_attempt_at", *changed])
+    return payload
+
+
+@transaction.atomic
+def _succeeded(outbox: Outbox, item_id: str, result) -> str:
+    item = outbox.model.objects.select_for_update().get(pk=item_id)
+    item.claimed_at = None
+    changed = outbox.succeeded(item, result)
+    item.save(update_fields=["claimed_at", *changed])
+    outbox.announce(item)
+    return "sent"
+
+
+@transaction.atomic
+def _failed(outbox: Outbox, item_id: str, error: DeliveryError) -> str:
+    item = outbox.model.objects.select_for_update().get(pk=item_id)
+    item.claimed_at = None
+    policy = outbox.policy()
+    if error.permanent or policy.exhausted(item.attempts):
+        changed = outbox.give_up(item, error)
+        outcome = "failed"
+    else:
+        item.next_attempt_at = timezone.now() + policy.delay(item.attempts)
+        changed = ["next_attempt_at", *outbox.retry_later(item, error)]
+        outbox_enqueue(outbox, item.pk, run_after=item.next_attempt_at)
+        outcome = "retrying"
+    item.save(update_fields=["claimed_at", *changed])
+    logger.warning(
+        "Outbox %s: attempt %d for %s failed (code %s), %s",
+        outbox.name,
+        item.attempts,
+        item_id,
+        error.code or "-",
+        outcome,
+    )
+    outbox.announce(item)
+    return outcome
+
+
+@transaction.atomic
+def outbox_sweep(outbox: Outbox, *, stalled_after: timedelta | None = None) -> dict:
+    """Recover what a crash left behind: abandoned claims go back in line, lost tasks are enqueued again.
+
+    Safe to run on several processes at once (rows another sweep holds are skipped)
+    and as often as wanted. Returns the counts, for the log and the tests.
+    """
+    now = timezone.now()
+    stalled_after = outbox.stall_after if stalled_after is None else stalled_after
+    stalled = list(
+        outbox.model.objects.select_for_update(skip_locked=True)
+        .filter(outbox.in_flight(), claimed_at__lte=now - stalled_after)
+        .values_list("pk", flat=True)
+    )
+    lost = list(
+        outbox.model.objects.select_for_update(skip_locked=True)
+        .filter(outbox.pending(), next_attempt_at__lte=now - LOST_TASK_GRACE)
+        .values_list("pk", flat=True)
+    )
+    if stalled:
+        outbox.model.objects.filter(pk__in=stalled).update(**outbox.released(), claimed_at=None, next_attempt_at=now)
+    if lost:
+        outbox.model.objects.filter(pk__in=lost).update(next_attempt_at=now)
+    for item_id in (*stalled, *lost):
+        outbox_enqueue(outbox, item_id)
+    if stalled or lost:
+        logger.warning("Outbox %s: %d abandoned and %d lost item(s) queued again", outbox.name, len(stalled), len(lost))
+    return {"stalled": len(stalled), "lost": len(lost)}
+
+
+def outboxes_sweep(*, stalled_after: timedelta | None = None) -> dict[str, dict]:
+    """Sweep every registered outbox (the periodic job)."""
+    return {outbox.name: outbox_sweep(outbox, stalled_after=stalled_after) for outbox in outboxes_registered()}

@@ -1,0 +1,228 @@
+"""Write paths for what reaches the line: an inbound message, a new contact, the block list check.
+
+Every channel (SMS, WhatsApp, web chat) comes through ``message_receive``, so a
+message is stored, deduplicated, encrypted and queued the same way whatever its
+origin. Replies go out through ``helpline.services.outbound``.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpline.hours import line_is_open
+from helpline.models import (
+    BlockedSender,
+    Channel,
+    ChannelEndpoint,
+    Contact,
+    ContactStatus,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from helpline.models.conversations import MAX_BODY_LENGTH, OPEN_STATUSES, RISK_PRIORITY, STATUS_RANK, RiskFlag
+from helpline.realtime import broadcast_after_commit, contact_group, line_group
+from helpline.retry import retry_on_integrity_error
+from helpline.risk import risk_phrase_found
+from helpline.services.outbound import message_queue_automatic
+from helpline.services.surveys import (
+    SURVEY_WINDOW,
+    survey_answer_fits,
+    survey_reply,
+    survey_stop,
+    survey_window_open,
+)
+from helpline.vault.blind_index import IdentifierKind, blind_index
+from helpline.vault.services import datakey_create, seal
+
+
+@dataclass(frozen=True)
+class Media:
+    content_type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    message: Message | None  # None for a survey answer, which is not part of the conversation
+    contact: Contact
+    duplicate: bool
+
+
+def sender_index_for(*, channel: str, address: str) -> str:
+    kind = IdentifierKind.HANDLE if channel == Channel.WEBCHAT else IdentifierKind.PHONE
+    return blind_index(kind=kind, value=address)
+
+
+def message_receive(
+    *,
+    endpoint: ChannelEndpoint,
+    sender: str,
+    body: str,
+    provider_id: str | None = None,
+    media: list[Media] = (),
+    language: str = "",
+    age_band: str = "",
+) -> Inbound:
+    """Store an inbound message once, in the sender's open contact (opening one if needed).
+
+    A repeated ``provider_id`` (a retried webhook) returns the stored message
+    with ``duplicate=True`` and changes nothing, even under concurrent delivery.
+    """
+    if len(body) > MAX_BODY_LENGTH:
+        raise ValueError(f"A message may hold at most {MAX_BODY_LENGTH} characters")
+    sender_index = sender_index_for(channel=endpoint.channel, address=sender)
+    # A retried webhook stored this message already, or another request opened the same
+    # contact a moment before us: the losing insert fails and the next attempt finds theirs.
+    # Retried webhooks are rare, so the first attempt relies on the constraint instead of a query.
+    return retry_on_integrity_error(
+        lambda attempt: _message_receive(
+            endpoint=endpoint,
+            sender=sender,
+            sender_index=sender_index,
+            body=body,
+            provider_id=provider_id,
+            media=list(media),
+            language=language,
+            age_band=age_band,
+            look_for_duplicate=attempt > 0,
+        )
+    )
+
+
+@transaction.atomic
+def _message_receive(
+    *, endpoint, sender, sender_index, body, provider_id, media, language, age_band, look_for_duplicate
+) -> Inbound:
+    if provider_id and look_for_duplicate:
+        existing = Message.objects.filter(channel=endpoint.channel, provider_id=provider_id).select_related("contact")
+        if found := existing.first():
+            return Inbound(message=found, contact=found.contact, duplicate=True)
+
+    now = timezone.now()
+    line = endpoint.line
+    # Most messages join a conversation under way: one query finds it with its key.
+    joinable = Q(status__in=OPEN_STATUSES) | Q(survey_step__isnull=False, ended_at__gt=now - SURVEY_WINDOW)
+    contact = _contact_for_update(joinable, line=line, sender_index=sender_index)
+    if contact is not None and survey_window_open(contact):
+        if survey_answer_fits(contact=contact, text=body):
+            # A survey answer is kept apart from the conversation: the counsellor never sees it.
+            survey_reply(contact=contact, text=body)
+            return Inbound(message=None, contact=contact, duplicate=False)
+        # Anything else is the child writing again: the survey stops and the message is
+        # handled like any other, so nothing a child says is ever dropped.
+        survey_stop(contact=contact)
+        if contact.status not in OPEN_STATUSES:
+            contact = None
+    # The block list decides whether a new conversation is queued; a blocked sender's
+    # messages gather in one closed contact.
+    blocked = (
+        contact.blocked if contact is not None else sender_is_blocked(line=line, sender_index=sender_index, now=now)
+    )
+    if contact is None and blocked:
+        contact = _contact_for_update(Q(blocked=True), line=line, sender_index=sender_index)
+    opened = contact is None
+    if opened:
+        # A concurrent first message fails this insert (or a retried webhook the message's):
+        # message_receive retries the whole transaction, which then finds theirs.
+        contact = contact_open(
+            endpoint=endpoint,
+            sender=sender,
+            sender_index=sender_index,
+            language=language,
+            age_band=age_band,
+            blocked=blocked,
+            now=now,
+        )
+    message = Message(
+        contact=contact,
+        channel=endpoint.channel,
+        direction=Direction.INBOUND,
+        provider_id=provider_id or None,
+        status=MessageStatus.RECEIVED,
+        status_rank=STATUS_RANK[MessageStatus.RECEIVED],
+        media_count=len(media),
+        media_types=[item.content_type for item in media],
+    )
+    seal(message, "body", body)
+    if media:
+        seal(message, "media_urls", json.dumps([item.url for item in media]))
+    message.save()
+
+    if opened:
+        _auto_reply_on_open(contact=contact, blocked=blocked, now=now)
+    if blocked:
+        return Inbound(message=message, contact=contact, duplicate=False)
+    flagged = contact.risk_flag not in (RiskFlag.CONFIRMED, RiskFlag.SUGGESTED) and risk_phrase_found(
+        line=line, text=body, language=contact.language
+    )
+    if flagged:
+        Contact.objects.filter(pk=contact.pk).update(risk_flag=RiskFlag.SUGGESTED, priority=RISK_PRIORITY)
+    event = {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk)}
+    broadcast_after_commit(contact_group(contact.pk), event)
+    if opened or flagged:
+        # Only a new or re-prioritised contact changes the queue; announcing every message
+        # to every console of the line would grow with the square of the live conversations.
+        broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
+    return Inbound(message=message, contact=contact, duplicate=False)
+
+
+def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:
+    return (
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("data_key")
+        .filter(condition, line=line, sender_index=sender_index)
+        .order_by("-arrived_at")
+        .first()
+    )
+
+
+def contact_open(*, endpoint, sender, sender_index, language, age_band, blocked=False, now=None) -> Contact:
+    """A new contact for a sender, with its own data key; waiting, or closed at once if blocked.
+
+    Called inside the caller's transaction; the partial unique constraint refuses a second
+    open contact for the same sender, so callers retry on IntegrityError.
+    """
+    line = endpoint.line
+    contact = Contact(
+        line=line,
+        endpoint=endpoint,
+        channel=endpoint.channel,
+        sender_index=sender_index,
+        data_key=datakey_create(),
+        language=language or (line.languages[0] if line.languages else ""),
+        age_band=age_band,
+        blocked=blocked,
+        status=ContactStatus.CLOSED if blocked else ContactStatus.WAITING,
+        ended_at=(now or timezone.now()) if blocked else None,
+    )
+    seal(contact, "sender", sender)
+    contact.save(force_insert=True)
+    return contact
+
+
+def sender_is_blocked(*, line, sender_index, now=None) -> bool:
+    now = now or timezone.now()
+    return (
+        BlockedSender.objects.filter(line=line, sender_index=sender_index)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    )
+
+
+def _auto_reply_on_open(*, contact, blocked, now) -> None:
+    line = contact.line
+    if blocked:
+        text = line.blocked_message or _("We can't take your message on this number.")
+    elif not line_is_open(line, now):
+        text = line.out_of_hours_message or _("We are closed now. Please write again during our opening hours.")
+    else:
+        text = line.busy_message or _("Thank you for writing. A counsellor will answer you as soon as possible.")
+    if contact.channel == Channel.WEBCHAT and not blocked and line_is_open(line, now):
+        # The web chat page shows its own waiting notice.
+        return
+    message_queue_automatic(contact=contact, body=text)

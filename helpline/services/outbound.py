@@ -1,0 +1,185 @@
+"""Write paths for what the line sends: a counsellor's reply, an automatic reply, delivery and its status.
+
+Every outbound message is an outbox item (``helpline.outbox``): it is stored
+sealed and its delivery task is written in the same transaction, then a worker
+hands it to its channel's gateway with retries and backoff. Status only moves
+forward, whichever arrives first: the gateway's answer or the provider's callback.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpline.gateways import GatewayError, Outgoing, SendResult, gateway_for
+from helpline.models import Contact, ContactStatus, Direction, Message, MessageStatus
+from helpline.models.conversations import MAX_BODY_LENGTH, STATUS_RANK, Draft
+from helpline.outbox import Outbox, outbox_attempt, outbox_enqueue, outbox_register
+from helpline.realtime import broadcast_after_commit, contact_group
+from helpline.retry import RetryPolicy
+from helpline.vault.services import seal, unseal
+
+
+def message_queue_automatic(*, contact: Contact, body: str) -> Message:
+    """An automatic reply (waiting notice, survey question): sent like a counsellor's, marked automatic."""
+    return _message_queue_outbound(contact=contact, body=body, author=None, automatic=True)
+
+
+@transaction.atomic
+def message_send(*, contact: Contact, body: str, author) -> Message:
+    """A counsellor's reply: stored sealed, then delivered by a background task."""
+    body = body.strip()
+    if contact.status in (ContactStatus.WRAPUP, ContactStatus.CLOSED):
+        raise ValueError(_("This conversation has ended; nothing more can be sent in it."))
+    if not body:
+        raise ValueError(_("An empty message cannot be sent."))
+    if len(body) > MAX_BODY_LENGTH:
+        raise ValueError(_("A message may hold at most %(count)d characters.") % {"count": MAX_BODY_LENGTH})
+    message = _message_queue_outbound(contact=contact, body=body, author=author, automatic=False)
+    Draft.objects.filter(contact=contact, staff=author).delete()
+    broadcast_after_commit(
+        contact_group(contact.pk),
+        {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk)},
+    )
+    return message
+
+
+@transaction.atomic
+def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
+    message = Message(
+        contact=contact,
+        channel=contact.channel,
+        direction=Direction.OUTBOUND,
+        author=author,
+        automatic=automatic,
+        status=MessageStatus.QUEUED,
+        status_rank=STATUS_RANK[MessageStatus.QUEUED],
+        next_attempt_at=timezone.now(),
+    )
+    seal(message, "body", body)
+    message.save()
+    outbox_enqueue(MESSAGE_OUTBOX, message.pk)
+    return message
+
+
+@transaction.atomic
+def message_status_update(
+    *, channel: str, provider_id: str, status: str, error_code: str = "", error_message: str = ""
+) -> bool:
+    """Move a message's delivery status forward only. Returns whether anything changed."""
+    if status not in STATUS_RANK:
+        return False
+    rank = STATUS_RANK[status]
+    message = (
+        Message.objects.select_for_update()
+        .filter(channel=channel, provider_id=provider_id, direction=Direction.OUTBOUND)
+        .first()
+    )
+    if message is None or rank <= message.status_rank:
+        return False
+    message.status = status
+    message.status_rank = rank
+    message.error_code = error_code[:16]
+    message.error_message = error_message[:255]
+    message.save(update_fields=["status", "status_rank", "error_code", "error_message"])
+    _announce_status(message)
+    return True
+
+
+def _announce_status(message: Message) -> None:
+    broadcast_after_commit(
+        contact_group(message.contact_id),
+        {"type": "message.status", "contact_id": str(message.contact_id), "message_id": str(message.pk)},
+    )
+
+
+def _text_or_empty(value) -> str:
+    # A shredded record has nothing left to send.
+    return value if isinstance(value, str) else ""
+
+
+def _set_status(message: Message, status: str) -> list[str]:
+    message.status = status
+    message.status_rank = STATUS_RANK[status]
+    return ["status", "status_rank"]
+
+
+class MessageOutbox(Outbox):
+    """Outbound messages: QUEUED waits, SENDING is in flight; the gateway of the channel sends."""
+
+    name = "message"
+    model = Message
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=settings.HELPLINE_SEND_MAX_ATTEMPTS, base_seconds=settings.HELPLINE_SEND_RETRY_SECONDS
+        )
+
+    def queryset(self):
+        return Message.objects.filter(direction=Direction.OUTBOUND).select_related(
+            "contact__endpoint__data_key", "contact__data_key"
+        )
+
+    def pending(self):
+        return Q(direction=Direction.OUTBOUND, status=MessageStatus.QUEUED)
+
+    def in_flight(self):
+        return Q(direction=Direction.OUTBOUND, status=MessageStatus.SENDING)
+
+    def begin(self, message: Message):
+        contact = message.contact
+        endpoint = contact.endpoint
+        outgoing = Outgoing(
+            message_id=str(message.pk),
+            contact_id=str(contact.pk),
+            channel=message.channel,
+            endpoint_address=endpoint.address,
+            endpoint_account=endpoint.provider_account,
+            endpoint_secret=_text_or_empty(unseal(endpoint, "provider_secret")),
+            to=_text_or_empty(unseal(contact, "sender")),
+            body=_text_or_empty(unseal(message, "body")),
+        )
+        return outgoing, _set_status(message, MessageStatus.SENDING)
+
+    def send(self, outgoing: Outgoing) -> SendResult:
+        return gateway_for(outgoing.channel).send(outgoing)
+
+    def succeeded(self, message: Message, result: SendResult) -> list[str]:
+        message.provider_id = result.provider_id or message.provider_id
+        changed = ["provider_id"]
+        # A status callback may already have moved it further.
+        if STATUS_RANK.get(result.status, 0) > message.status_rank:
+            changed += _set_status(message, result.status)
+        return changed
+
+    def retry_later(self, message: Message, error: GatewayError) -> list[str]:
+        return [*_set_status(message, MessageStatus.QUEUED), *self._error(message, error)]
+
+    def give_up(self, message: Message, error: GatewayError) -> list[str]:
+        return [*_set_status(message, MessageStatus.FAILED), *self._error(message, error)]
+
+    def released(self) -> dict:
+        return {"status": MessageStatus.QUEUED, "status_rank": STATUS_RANK[MessageStatus.QUEUED]}
+
+    def announce(self, message: Message) -> None:
+        _announce_status(message)
+
+    @staticmethod
+    def _error(message: Message, error: GatewayError) -> list[str]:
+        message.error_code = error.code[:16]
+        message.error_message = error.reason[:255]
+        return ["error_code", "error_message"]
+
+
+MESSAGE_OUTBOX = outbox_register(MessageOutbox())
+
+
+def message_deliver_attempt(*, message_id) -> str:
+    """One delivery attempt for one outbound message, now, in this thread (what the outbox task does).
+
+    Returns the message's status afterwards, or "skipped" when there was nothing to attempt.
+    """
+    if outbox_attempt(outbox=MESSAGE_OUTBOX, item_id=str(message_id)) == "skipped":
+        return "skipped"
+    return Message.objects.filter(pk=message_id).values_list("status", flat=True).get()
