@@ -11,6 +11,11 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.permissions import rule_modules
+
+# Each app's permission rules and the fixtures that fill their {parameters} (see tests/permissions.py).
+pytest_plugins = rule_modules()
+
 
 def pytest_configure(config):
     """The suite runs against real PostgreSQL and Redis; it stops loudly when they cannot be reached."""
@@ -85,6 +90,25 @@ def counsellor(demo_line):
 @pytest.fixture
 def supervisor(demo_line):
     return make_staff("supervisor", "supervisor", line=demo_line)
+
+
+@pytest.fixture
+def colleague(demo_line):
+    """A second counsellor on the same line."""
+    return make_staff("colleague", "counsellor", line=demo_line)
+
+
+@pytest.fixture
+def other_line(db):
+    from helpline.services.lines import helpline_ensure
+
+    return helpline_ensure(slug="other", name="Other line", languages=["en"])
+
+
+@pytest.fixture
+def far_supervisor(other_line):
+    """A supervisor of another line."""
+    return make_staff("farsupervisor", "supervisor", line=other_line)
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from django.test import Client
 
 from helpline.models import Contact, Presence, Staff
 from helpline.services.inbound import message_receive
-from helpline.services.lines import helpline_ensure
 from helpline.services.queue import contact_accept, presence_set
 from helpline.webchat.services import webchat_endpoint_ensure
-from tests.conftest import PASSWORD, login_verified, make_staff
+from tests.conftest import PASSWORD, login_verified
 
 
 @pytest.fixture
@@ -19,12 +18,6 @@ def chat_endpoint(demo_line):
     demo_line.risk_phrases = {"en": ["kill myself", "he is here now"]}
     demo_line.save(update_fields=["risk_phrases"])
     return webchat_endpoint_ensure(line=demo_line)
-
-
-@pytest.fixture
-def other_line(db):
-    line = helpline_ensure(slug="other", name="Other line", languages=["en"])
-    return line
 
 
 @pytest.fixture
@@ -67,18 +60,6 @@ def password_only_client(user) -> Client:
     response = client.post("/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     return client
-
-
-@pytest.fixture
-def colleague(demo_line):
-    """A second counsellor on the same line."""
-    return make_staff("colleague", "counsellor", line=demo_line)
-
-
-@pytest.fixture
-def far_supervisor(other_line):
-    """A supervisor of another line."""
-    return make_staff("farsupervisor", "supervisor", line=other_line)
 
 
 @pytest.fixture
