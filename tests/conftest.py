@@ -178,7 +178,7 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.server_settings",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
             "HELPLINE_INPROCESS_WORKER": "false",
             "PUBLIC_BASE_URL": url,

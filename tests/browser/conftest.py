@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.checks import PHONE, CheckedBrowser
+
 CHROMIUM = "/usr/bin/chromium"
 # Playwright's sync API keeps an event loop in this thread; the ORM calls made by
 # the test itself (creating users) are still plain synchronous calls.
@@ -18,7 +20,8 @@ def live_server_url(asgi_server):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server_url):
+    """Chromium, whose contexts check every page they open (tests/browser/checks.py)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
     from playwright.sync_api import sync_playwright
@@ -37,17 +40,36 @@ def browser():
                 "--disable-sync",
             ],
         )
-        yield browser
+        yield CheckedBrowser(browser, origin=live_server_url)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def page_checks(browser):
+    """Every browser test fails on what the page checks found, even in pages it closed itself."""
+    yield
+    browser.finish_test()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
+    context = browser.new_context(viewport=PHONE)
+    yield context.new_page()
     context.close()
+
+
+def log_in(page, base_url, user, landing="/"):
+    """Log in the way a person does: the password, then a code from the authenticator."""
+    from tests.conftest import PASSWORD, totp_now
+
+    page.goto(f"{base_url}{landing}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/2fa/verify/")
+    page.get_by_label("Code from your authenticator app, or a backup code").fill(totp_now(user))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(lambda url: "/2fa/" not in url and "/login/" not in url)
 
 
 def in_worker_thread(work):

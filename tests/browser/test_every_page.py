@@ -1,0 +1,120 @@
+"""Every page of every role, in the states that matter, at phone and desktop width.
+
+Each ``visit``/``checked`` runs axe at both widths (tests/browser/checks.py): no serious or
+critical violation, no CSP error, no uncaught script error.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from helpline.models import Presence
+from helpline.services.inbound import message_receive
+from helpline.services.queue import contact_accept, presence_set
+from helpline.webchat.services import webchat_endpoint_ensure
+from tests.browser.checks import checked, visit
+from tests.browser.conftest import in_worker_thread, log_in
+from tests.conftest import PASSWORD, make_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chat_endpoint(demo_line):
+    return webchat_endpoint_ensure(line=demo_line)
+
+
+def children_write(endpoint, counsellor):
+    """One child held by the counsellor, one waiting."""
+
+    def work():
+        staff = counsellor.staff
+        presence_set(staff=staff, presence=Presence.AVAILABLE)
+        held = message_receive(endpoint=endpoint, sender="a" * 32, body="I am scared", language="en").contact
+        contact_accept(staff=staff, contact_id=held.pk)
+        message_receive(endpoint=endpoint, sender="b" * 32, body="is anyone there", language="en")
+        return held
+
+    return in_worker_thread(work)
+
+
+def test_login_and_second_factor_pages(page, live_server_url, demo_line):
+    make_staff("newcounsellor", "counsellor", line=demo_line, enrolled=False)
+    visit(page, f"{live_server_url}/login/")
+    page.get_by_label("Username").fill("newcounsellor")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Continue").click()
+    checked(page)  # the form with its error
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/2fa/enrol/")
+    checked(page)
+    page.get_by_label("Code shown by the app").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    checked(page)  # the enrolment form with its error
+
+
+def test_verify_page_with_an_error(page, live_server_url, supervisor):
+    page.goto(f"{live_server_url}/login/")
+    page.get_by_label("Username").fill(supervisor.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/2fa/verify/")
+    checked(page)
+    page.get_by_label("Code from your authenticator app, or a backup code").fill("123456")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    checked(page)
+
+
+def test_counsellor_pages(page, live_server_url, chat_endpoint, counsellor):
+    held = children_write(chat_endpoint, counsellor)
+    log_in(page, live_server_url, counsellor, "/console/")
+    expect(page.locator("#queue .queue-item")).to_have_count(1)
+    checked(page)  # queue and own conversations
+    page.locator("#mine a[data-opens-pane]").click()
+    expect(page.locator("#pane .msg-in")).to_have_count(1)
+    checked(page)  # the conversation pane
+    visit(page, f"{live_server_url}/console/c/{held.pk}/")  # the pane as a page of its own
+    visit(page, f"{live_server_url}/2fa/backup-codes/")
+    page.get_by_role("button", name="Make new backup codes").click()
+    checked(page)  # the new codes
+
+
+def test_supervisor_pages(page, live_server_url, chat_endpoint, counsellor, supervisor):
+    held = children_write(chat_endpoint, counsellor)
+    log_in(page, live_server_url, supervisor, "/supervisor/")
+    expect(page.locator("#sup-board .queue-item")).to_have_count(1)
+    checked(page)  # board, live conversations, team
+    page.locator("#sup-live .live-item").get_by_role("link", name="Read along").click()
+    expect(page.locator("#read-along .msg-in")).to_have_count(1)
+    checked(page)
+    visit(page, f"{live_server_url}/supervisor/c/{held.pk}/")
+    visit(page, f"{live_server_url}/console/")
+
+
+def test_authority_and_roleless_pages(browser, live_server_url, authority, outsider):
+    page = browser.new_context().new_page()
+    log_in(page, live_server_url, authority)
+    visit(page, f"{live_server_url}/authority/")
+    other = browser.new_context().new_page()
+    log_in(other, live_server_url, outsider)
+    visit(other, f"{live_server_url}/")  # "no role yet"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_web_chat_pages(page, live_server_url, chat_endpoint, language):
+    visit(page, f"{live_server_url}/chat/demo/?lang={language}")  # the pre-chat form
+    page.locator("#prechat input[type=radio]").first.check()
+    page.locator("#prechat button[type=submit]").click()
+    expect(page.locator("#conversation")).to_be_visible()
+    page.locator("#conversation textarea").fill("hello")
+    page.locator("#conversation button[type=submit]").click()
+    expect(page.locator(".msg.in .state")).to_have_count(1)
+    checked(page)  # the conversation
+
+
+def test_closed_web_chat_page(page, live_server_url, chat_endpoint, demo_line):
+    demo_line.opening_hours = {"mon": []}
+    demo_line.out_of_hours_message = "We open at 8 tomorrow."
+    demo_line.save()
+    visit(page, f"{live_server_url}/chat/demo/")
