@@ -154,7 +154,7 @@ class CheckedBrowser:
     def __init__(self, browser, origin: str):
         self._browser = browser
         self._origin = origin
-        self._open: list[tuple[object, ContextWatch]] = []
+        self._open: list = []  # contexts of the running test
         self._closed_problems: list[str] = []
 
     def __getattr__(self, name):
@@ -173,7 +173,6 @@ class CheckedBrowser:
         def checked_new_page():
             page = new_page()
             page.set_default_timeout(10_000)
-            page._helpline_watch = watch
             page.add_locator_handler(
                 page.locator(f"html[{PENDING}]"), lambda: watch.check_page(page), no_wait_after=True
             )
@@ -181,15 +180,18 @@ class CheckedBrowser:
 
         def checked_close(**close_options):
             # The final state of every page, then the context; problems fail the test at its end.
-            for page in context.pages:
-                watch.check_page(page)
-            self._closed_problems += watch.take_problems()
-            self._open = [(open_context, w) for open_context, w in self._open if open_context is not context]
-            close(**close_options)
+            try:
+                for page in context.pages:
+                    watch.check_page(page)
+            finally:
+                self._closed_problems += watch.take_problems()
+                if context in self._open:
+                    self._open.remove(context)
+                close(**close_options)
 
         context.new_page = checked_new_page
         context.close = checked_close
-        self._open.append((context, watch))
+        self._open.append(context)
         return context
 
     def new_page(self, **options):
@@ -197,15 +199,21 @@ class CheckedBrowser:
 
     def finish_test(self) -> None:
         """Close what the test left open (checking it) and fail with everything recorded."""
-        for context, _ in list(self._open):
-            context.close()
+        while self._open:
+            context = self._open[0]
+            try:
+                context.close()
+            except PlaywrightError as error:
+                self._closed_problems.append(f"Could not check a page before closing it: {error}")
+                if context in self._open:
+                    self._open.remove(context)
         problems, self._closed_problems = self._closed_problems, []
         raise_problems(problems)
 
 
 def checked(page) -> None:
     """Check ``page`` now at both widths and fail with everything recorded in its context so far."""
-    watch: ContextWatch = page._helpline_watch
+    watch: ContextWatch = page.context._helpline_watch
     watch.check_page(page)
     raise_problems(watch.take_problems())
 

@@ -45,3 +45,18 @@ def test_a_fault_the_test_never_looks_at_still_fails_it(browser, live_server_url
     context.close()
     with pytest.raises(PageProblems, match=r"axe label \(critical\)"):
         browser.finish_test()
+
+
+def test_an_uncaught_script_error_fails(page, live_server_url):
+    page.goto(f"{live_server_url}/test-pages/script-error/")
+    with pytest.raises(PageProblems, match=r"Uncaught error on .*/test-pages/script-error/: .*a test page's own bug"):
+        checked(page)
+
+
+def test_a_fault_added_after_the_load_is_found_before_the_next_action(page, live_server_url):
+    """A DOM change (an htmx swap, a live update) marks the page; the next action checks it first."""
+    visit(page, f"{live_server_url}/test-pages/clean/")
+    page.evaluate("document.querySelector('form').insertAdjacentHTML('beforeend', '<input name=late>')")
+    page.get_by_role("button", name="Search").focus()
+    found = page.context._helpline_watch.take_problems()
+    assert [problem.split(" on ")[0] for problem in found] == ["axe label (critical)"] * 2

@@ -8,7 +8,7 @@ from django.urls import include, path
 
 from helpline.access import public
 
-FAULTY_PAGES = ("unlabelled-input", "inline-style", "inline-script", "clean")
+FAULTY_PAGES = ("unlabelled-input", "inline-style", "inline-script", "script-error", "clean")
 
 
 def api_ping(request):
