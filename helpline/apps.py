@@ -15,6 +15,8 @@ class HelplineConfig(AppConfig):
         from helpline.outbox import outboxes_sweep
         from helpline.periodic import periodic_register
         from helpline.services import outbound  # noqa: F401 - registers the message outbox
+        from helpline.services.inbound import inbound_receipts_expire
+        from helpline.services.outbound import pending_statuses_expire
         from helpline.services.sessions import sessions_clear_expired
 
         nav_register(role=Role.COUNSELLOR, label=_("Console"), url_name="helpline:console", order=10)
@@ -24,3 +26,7 @@ class HelplineConfig(AppConfig):
 
         periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
         periodic_register(name="sessions.clear_expired", every=timedelta(hours=1), run=sessions_clear_expired)
+        periodic_register(name="inbound.receipts_expire", every=timedelta(hours=1), run=inbound_receipts_expire)
+        periodic_register(
+            name="outbound.pending_statuses_expire", every=timedelta(minutes=10), run=pending_statuses_expire
+        )

@@ -163,6 +163,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def fake_http():
+    """Start a programmable HTTP server on 127.0.0.1 per call (tests/fakes/http.py); all stop after the test."""
+    from tests.fakes.http import fake_http_servers
+
+    with fake_http_servers() as start:
+        yield start
+
+
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """The production ASGI server (uvicorn) serving the app against the suite's test database,

@@ -175,6 +175,59 @@ class Message(OutboxItem):
         return f"{self.get_direction_display()} {self.get_status_display()}"
 
 
+class InboundReceipt(models.Model):
+    """The provider id of an inbound webhook that was handled but stored no Message (a survey answer by SMS).
+
+    A retried webhook carrying a message is stopped by the message's own unique
+    provider id; this row does the same for the rest. It is written in the same
+    transaction as what the webhook did, and kept for a few days
+    (``helpline.services.inbound.RECEIPT_KEEP``): longer than any provider retries.
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    provider_id = models.CharField(_("provider id"), max_length=64)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("inbound receipt")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "provider_id"], name="inbound_receipt_unique_per_channel"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} receipt {self.provider_id}"
+
+
+class PendingStatus(models.Model):
+    """A delivery status reported for a provider id that no message carries yet.
+
+    The provider may call back before the worker has stored the id its API
+    returned. The status waits here, keyed by the endpoint that reported it, and
+    is applied (forward only) when the id lands on one of that endpoint's
+    messages (``helpline.services.outbound``); rows nobody claims expire
+    (``PENDING_STATUS_KEEP``).
+    """
+
+    endpoint = models.ForeignKey(ChannelEndpoint, on_delete=models.CASCADE, related_name="+")
+    provider_id = models.CharField(_("provider id"), max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=MessageStatus.choices)
+    status_rank = models.PositiveSmallIntegerField()
+    error_code = models.CharField(_("error code"), max_length=16, blank=True)
+    error_message = models.CharField(_("error"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("pending delivery status")
+        verbose_name_plural = _("pending delivery statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "provider_id"], name="pending_status_one_per_provider_id"),
+        ]
+
+    def __str__(self):
+        return f"Pending {self.status} for {self.provider_id}"
+
+
 class BlockedSender(models.Model):
     """A sender a line no longer queues (abusive or prank contacts), by blind index, often for a while."""
 

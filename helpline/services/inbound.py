@@ -7,6 +7,7 @@ origin. Replies go out through ``helpline.services.outbound``.
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +22,7 @@ from helpline.models import (
     Contact,
     ContactStatus,
     Direction,
+    InboundReceipt,
     Message,
     MessageStatus,
 )
@@ -38,6 +40,9 @@ from helpline.services.surveys import (
 )
 from helpline.vault.blind_index import IdentifierKind, blind_index
 from helpline.vault.services import datakey_create, seal
+
+# How long a handled webhook that stored no Message (a survey answer) is remembered, to drop its retries.
+RECEIPT_KEEP = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ def message_receive(
     """Store an inbound message once, in the sender's open contact (opening one if needed).
 
     A repeated ``provider_id`` (a retried webhook) returns the stored message
-    with ``duplicate=True`` and changes nothing, even under concurrent delivery.
+    (None for a survey answer) with ``duplicate=True`` and changes nothing, even
+    under concurrent delivery.
     """
     if len(body) > MAX_BODY_LENGTH:
         raise ValueError(f"A message may hold at most {MAX_BODY_LENGTH} characters")
@@ -108,8 +114,17 @@ def _message_receive(
     # Most messages join a conversation under way: one query finds it with its key.
     joinable = Q(status__in=OPEN_STATUSES) | Q(survey_step__isnull=False, ended_at__gt=now - SURVEY_WINDOW)
     contact = _contact_for_update(joinable, line=line, sender_index=sender_index)
+    # Survey answers (the only webhooks that store no Message) leave a receipt instead; their
+    # retries are found here, after the lock that queued them behind the first delivery.
+    # Lines without a survey have none to look for.
+    if provider_id and (look_for_duplicate or line.survey):
+        if receipt := _receipt_find(channel=endpoint.channel, provider_id=provider_id):
+            return receipt
     if contact is not None and survey_window_open(contact):
         if survey_answer_fits(contact=contact, text=body):
+            if provider_id:
+                # Before the answer: a concurrent retry of it fails here and is found on the next attempt.
+                InboundReceipt.objects.create(contact=contact, channel=endpoint.channel, provider_id=provider_id)
             # A survey answer is kept apart from the conversation: the counsellor never sees it.
             survey_reply(contact=contact, text=body)
             return Inbound(message=None, contact=contact, duplicate=False)
@@ -169,6 +184,19 @@ def _message_receive(
         # to every console of the line would grow with the square of the live conversations.
         broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
     return Inbound(message=message, contact=contact, duplicate=False)
+
+
+def _receipt_find(*, channel, provider_id) -> Inbound | None:
+    rows = InboundReceipt.objects.select_related("contact").filter(channel=channel, provider_id=provider_id)[:1]
+    receipt = next(iter(rows), None)
+    return Inbound(message=None, contact=receipt.contact, duplicate=True) if receipt else None
+
+
+@transaction.atomic
+def inbound_receipts_expire(*, now=None) -> int:
+    """Forget receipts older than RECEIPT_KEEP (a periodic job, registered in helpline.apps)."""
+    deleted, _ = InboundReceipt.objects.filter(received_at__lt=(now or timezone.now()) - RECEIPT_KEEP).delete()
+    return deleted
 
 
 def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:

@@ -4,21 +4,34 @@ Every outbound message is an outbox item (``helpline.outbox``): it is stored
 sealed and its delivery task is written in the same transaction, then a worker
 hands it to its channel's gateway with retries and backoff. Status only moves
 forward, whichever arrives first: the gateway's answer or the provider's callback.
+A callback may even arrive before the worker has stored the provider's id for the
+message: it is kept (``PendingStatus``) and applied when the id lands.
 """
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import transaction
+from django.db import NotSupportedError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.gateways import GatewayError, Outgoing, SendResult, gateway_for
-from helpline.models import Contact, ContactStatus, Direction, Message, MessageStatus
+from helpline.models import ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus, PendingStatus
 from helpline.models.conversations import MAX_BODY_LENGTH, STATUS_RANK, Draft
 from helpline.outbox import Outbox, outbox_attempt, outbox_enqueue, outbox_register
 from helpline.realtime import broadcast_after_commit, contact_group
 from helpline.retry import RetryPolicy
 from helpline.vault.services import seal, unseal
+
+logger = logging.getLogger(__name__)
+
+# A status for a provider id that never landed (the send was retried under a new id, or the
+# worker died before recording it) is forgotten after this long.
+PENDING_STATUS_KEEP = timedelta(hours=1)
+# The class of PostgreSQL advisory locks taken per provider id (two-key form: its own key space).
+PROVIDER_ID_LOCK_CLASS = 0x5354
 
 
 def message_queue_automatic(*, contact: Contact, body: str) -> Message:
@@ -65,26 +78,98 @@ def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
 
 @transaction.atomic
 def message_status_update(
-    *, channel: str, provider_id: str, status: str, error_code: str = "", error_message: str = ""
+    *, endpoint: ChannelEndpoint, provider_id: str, status: str, error_code: str = "", error_message: str = ""
 ) -> bool:
-    """Move a message's delivery status forward only. Returns whether anything changed."""
+    """Move the delivery status of the message ``endpoint`` sent as ``provider_id`` forward only.
+
+    When no message carries that id yet (the provider called back before the
+    worker stored its answer), the status is kept and applied when the id lands.
+    Returns whether a message changed now.
+    """
     if status not in STATUS_RANK:
         return False
-    rank = STATUS_RANK[status]
-    message = (
+    found = _outbound_for_update(channel=endpoint.channel, provider_id=provider_id)
+    if found is None:
+        # The worker may be storing this id right now: it takes the same lock (MessageOutbox.succeeded),
+        # so either it sees the kept status or we see its message.
+        _provider_id_lock(channel=endpoint.channel, provider_id=provider_id)
+        found = _outbound_for_update(channel=endpoint.channel, provider_id=provider_id)
+    if found is None:
+        _pending_status_keep(
+            endpoint=endpoint,
+            provider_id=provider_id,
+            status=status,
+            error_code=error_code,
+            error_message=error_message,
+        )
+        return False
+    changed = _status_forward(found, status=status, error_code=error_code, error_message=error_message)
+    if not changed:
+        return False
+    found.save(update_fields=changed)
+    _announce_status(found)
+    return True
+
+
+def _outbound_for_update(*, channel, provider_id) -> Message | None:
+    return (
         Message.objects.select_for_update()
         .filter(channel=channel, provider_id=provider_id, direction=Direction.OUTBOUND)
         .first()
     )
-    if message is None or rank <= message.status_rank:
-        return False
-    message.status = status
-    message.status_rank = rank
+
+
+def _status_forward(message: Message, *, status: str, error_code: str, error_message: str) -> list[str]:
+    """Set ``status`` (and its error) if it is further than the message's; the changed fields."""
+    if STATUS_RANK[status] <= message.status_rank:
+        return []
     message.error_code = error_code[:16]
     message.error_message = error_message[:255]
-    message.save(update_fields=["status", "status_rank", "error_code", "error_message"])
-    _announce_status(message)
-    return True
+    return [*_set_status(message, status), "error_code", "error_message"]
+
+
+def _provider_id_lock(*, channel: str, provider_id: str) -> None:
+    """Serialise, until commit, everyone storing or looking for one provider id."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [PROVIDER_ID_LOCK_CLASS, f"{channel}:{provider_id}"]
+            )
+    elif connection.vendor != "sqlite":
+        # SQLite transactions begin IMMEDIATE (settings): writers are serialised already.
+        raise NotSupportedError(f"Delivery statuses support PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+def _pending_status_keep(*, endpoint, provider_id, status, error_code, error_message) -> None:
+    """Keep the furthest status reported for an id no message carries yet (called under the id's lock)."""
+    kept = PendingStatus.objects.filter(endpoint=endpoint, provider_id=provider_id).first()
+    if kept is None:
+        kept = PendingStatus(endpoint=endpoint, provider_id=provider_id, status_rank=0)
+    if STATUS_RANK[status] <= kept.status_rank:
+        return
+    kept.status, kept.status_rank = status, STATUS_RANK[status]
+    kept.error_code, kept.error_message = error_code[:16], error_message[:255]
+    kept.save()
+
+
+def _pending_status_take(message: Message) -> list[str]:
+    """Apply (forward only) and forget a status kept for the id that just landed on ``message``."""
+    _provider_id_lock(channel=message.channel, provider_id=message.provider_id)
+    # Only a status reported by the endpoint that sent the message applies to it.
+    kept = PendingStatus.objects.filter(provider_id=message.provider_id, endpoint__contacts=message.contact_id).first()
+    if kept is None:
+        return []
+    kept.delete()
+    return _status_forward(message, status=kept.status, error_code=kept.error_code, error_message=kept.error_message)
+
+
+@transaction.atomic
+def pending_statuses_expire(*, now=None) -> int:
+    """Forget statuses kept longer than PENDING_STATUS_KEEP (a periodic job, registered in helpline.apps)."""
+    deleted, _ = PendingStatus.objects.filter(received_at__lt=(now or timezone.now()) - PENDING_STATUS_KEEP).delete()
+    if deleted:
+        logger.info("Forgot %d delivery status(es) for messages that never carried their provider id", deleted)
+    return deleted
 
 
 def _announce_status(message: Message) -> None:
@@ -151,6 +236,9 @@ class MessageOutbox(Outbox):
         # A status callback may already have moved it further.
         if STATUS_RANK.get(result.status, 0) > message.status_rank:
             changed += _set_status(message, result.status)
+        if result.provider_id:
+            # Or have arrived before this id was stored, and be waiting for it.
+            changed += _pending_status_take(message)
         return changed
 
     def retry_later(self, message: Message, error: GatewayError) -> list[str]:

@@ -6,7 +6,7 @@ than the rest of the adapter together (docs/PERFORMANCE.md, "Inbound
 webhooks"), and at a busy moment the same few numbers receive every request.
 
 Staleness is bounded and safe: a change saved in this process clears the cache
-at once (integrations.apps connects the signals); other processes see it
+at once (integrations.twilio.signals); other processes see it
 within CACHE_SECONDS. A signature that fails against a cached token is checked
 again against a fresh read before it is refused (views), so a rotated token
 never costs a message.
@@ -60,7 +60,7 @@ def endpoint_find(channel: str, address: str, *, fresh: bool = False) -> Found |
     return found
 
 
-def endpoint_cache_clear(**kwargs) -> None:
-    """Forget every cached endpoint (a signal receiver: an endpoint or a line changed)."""
+def endpoint_cache_clear() -> None:
+    """Forget every cached endpoint (an endpoint or a line changed: integrations.twilio.signals)."""
     with _lock:
         _entries.clear()

@@ -70,7 +70,7 @@ def status(request):
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     if callback.status is not None:
         message_status_update(
-            channel=found.endpoint.channel,
+            endpoint=found.endpoint,
             provider_id=callback.sid,
             status=callback.status,
             error_code=callback.error_code,

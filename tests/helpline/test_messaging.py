@@ -137,9 +137,9 @@ def test_status_only_moves_forward(sms_endpoint, recording_gateway, counsellor):
     contact = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hi", provider_id="SM1").contact
     reply = message_send(contact=contact, body="Hello, I am here.", author=counsellor.staff)
     Message.objects.filter(pk=reply.pk).update(provider_id="SMout", status="sent", status_rank=3)
-    assert message_status_update(channel="sms", provider_id="SMout", status="delivered")
-    assert not message_status_update(channel="sms", provider_id="SMout", status="sent")
-    assert not message_status_update(channel="sms", provider_id="SMunknown", status="delivered")
+    assert message_status_update(endpoint=sms_endpoint, provider_id="SMout", status="delivered")
+    assert not message_status_update(endpoint=sms_endpoint, provider_id="SMout", status="sent")
+    assert not message_status_update(endpoint=sms_endpoint, provider_id="SMunknown", status="delivered")
     assert Message.objects.get(pk=reply.pk).status == "delivered"
 
 

@@ -1,17 +1,14 @@
 """Twilio fixtures: endpoints named for their role, requests signed with Twilio's own library,
 a fake Twilio REST API on 127.0.0.1, and uvicorn serving the app for end-to-end runs."""
 
-import json
 import logging
 import secrets
-import threading
-from base64 import b64decode
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.http import FakeHttpServer, Recorded, Reply
 
 ROOT = Path(__file__).resolve().parents[3]
 MESSAGES_PATH = "/integrations/twilio/messages/"
@@ -143,96 +140,70 @@ def nothing_sensitive_logged(caplog):
 
 # --- A fake Twilio REST API ---------------------------------------------------------
 
+MESSAGES_API = "/2010-04-01/Accounts/{account}/Messages.json"
+
+# Twilio's answers to a refused message, by error code.
+TWILIO_ERRORS = {
+    "63016": (400, "Failed to send freeform message because you are outside the allowed window."),
+    "21211": (400, "The 'To' number is not a valid phone number."),
+    "20429": (429, "Too Many Requests"),
+    "20003": (401, "Authenticate"),
+}
+
+
+def twilio_error(code: str) -> Reply:
+    status, message = TWILIO_ERRORS[code]
+    more_info = f"https://www.twilio.com/docs/errors/{code}"
+    return Reply(status, json={"code": int(code), "message": message, "more_info": more_info, "status": status})
+
+
+def twilio_created(request: Recorded, *, sid: str | None = None) -> Reply:
+    """Twilio's 201 for a message it accepted, echoing the request."""
+    form = request.form
+    return Reply(
+        201,
+        json={
+            "sid": sid or new_sid(),
+            "status": "queued",
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": "Thu, 30 Jul 2015 20:12:31 +0000",
+            "error_code": None,
+            "error_message": None,
+        },
+    )
+
 
 class FakeTwilio:
-    """Answers like Twilio's Messages API. ``mode``: ok, 63016, 21211, 429, 500, 401."""
+    """Twilio's Messages API on a fake HTTP server (tests/fakes/http.py), where the gateway sends.
 
-    ERRORS = {
-        "63016": (
-            400,
-            {
-                "code": 63016,
-                "message": "Failed to send freeform message because you are outside the allowed window.",
-                "more_info": "https://www.twilio.com/docs/errors/63016",
-                "status": 400,
-            },
-        ),
-        "21211": (
-            400,
-            {
-                "code": 21211,
-                "message": "The 'To' number is not a valid phone number.",
-                "more_info": "https://www.twilio.com/docs/errors/21211",
-                "status": 400,
-            },
-        ),
-        "429": (429, {"code": 20429, "message": "Too Many Requests", "status": 429}),
-        "401": (401, {"code": 20003, "message": "Authenticate", "status": 401}),
-    }
+    It accepts every message unless told otherwise: ``answer_with(twilio_error("63016"))``,
+    ``answer_with(Reply(500))``, or any answer the harness takes (a callable that
+    does something first, such as posting the status callback).
+    """
 
-    def __init__(self):
-        self.mode = "ok"
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        fake = self
+    def __init__(self, server: FakeHttpServer):
+        self.server = server
+        self.url = server.url
+        self.answer_with(twilio_created)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
-                auth = self.headers.get("Authorization", "")
-                user, _, password = b64decode(auth.split(" ", 1)[1]).decode().partition(":") if auth else ("", "", "")
-                with fake.lock:
-                    fake.requests.append({"path": self.path, "form": form, "user": user, "password": password})
-                fake.answer(self, form)
+    def answer_with(self, *answers, then=None) -> None:
+        self.server.route("POST", MESSAGES_API, *answers, then=then)
 
-            def log_message(self, *args):
-                pass  # the request line is enough in fake.requests
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def answer(self, handler, form):
-        if self.mode == "ok":
-            status, payload = (
-                201,
-                {
-                    "sid": new_sid(),
-                    "status": "queued",
-                    "to": form.get("To"),
-                    "from": form.get("From"),
-                    "body": form.get("Body"),
-                    "num_segments": "1",
-                    "direction": "outbound-api",
-                    "api_version": "2010-04-01",
-                    "date_created": "Thu, 30 Jul 2015 20:12:31 +0000",
-                    "error_code": None,
-                    "error_message": None,
-                },
-            )
-            body = json.dumps(payload).encode()
-            content_type = "application/json"
-        elif self.mode == "500":
-            status, body, content_type = 500, b"Internal Server Error", "text/plain"
-        else:
-            status, payload = self.ERRORS[self.mode]
-            body, content_type = json.dumps(payload).encode(), "application/json"
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.server.requests_to("POST", MESSAGES_API)
 
 
 @pytest.fixture
-def fake_twilio(settings):
-    fake = FakeTwilio()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
+def fake_twilio(fake_http, settings):
+    fake = FakeTwilio(fake_http())
     settings.TWILIO_API_BASE_URL = fake.url
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    return fake
 
 
 # --- The app under uvicorn -------------------------------------------------------------

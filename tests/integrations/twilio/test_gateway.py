@@ -12,6 +12,7 @@ from helpline.services.inbound import message_receive
 from helpline.services.outbound import message_deliver_attempt, message_send
 from integrations.twilio.errors import error_for
 from integrations.twilio.gateway import DEMO_ACCOUNT_SID, _rebase
+from tests.fakes.http import Reply
 from tests.integrations.twilio.conftest import (
     CHILD,
     MESSAGES_PATH,
@@ -22,6 +23,7 @@ from tests.integrations.twilio.conftest import (
     inbound_params,
     new_sid,
     status_params,
+    twilio_error,
 )
 
 REPLY = "You did the right thing by writing to us."
@@ -47,17 +49,17 @@ def test_inbound_to_reply_to_delivery_report_end_to_end(
     assert twilio_post(MESSAGES_PATH, inbound_params(), token=auth_token).status_code == 200
     run_worker()
     [auto] = fake_twilio.requests
-    assert auto["path"] == f"/2010-04-01/Accounts/{sms_endpoint.provider_account}/Messages.json"
-    assert (auto["user"], auto["password"]) == (sms_endpoint.provider_account, auth_token)
-    assert auto["form"]["To"] == CHILD and auto["form"]["From"] == SMS_NUMBER
-    assert "counsellor will answer" in auto["form"]["Body"]
-    assert auto["form"]["StatusCallback"] == settings.PUBLIC_BASE_URL + STATUS_PATH
+    assert auto.path == f"/2010-04-01/Accounts/{sms_endpoint.provider_account}/Messages.json"
+    assert auto.basic_auth == (sms_endpoint.provider_account, auth_token)
+    assert auto.form["To"] == CHILD and auto.form["From"] == SMS_NUMBER
+    assert "counsellor will answer" in auto.form["Body"]
+    assert auto.form["StatusCallback"] == settings.PUBLIC_BASE_URL + STATUS_PATH
 
     # A counsellor answers.
     contact = Contact.objects.get()
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
     run_worker()
-    assert fake_twilio.requests[-1]["form"]["Body"] == REPLY
+    assert fake_twilio.requests[-1].form["Body"] == REPLY
     reply.refresh_from_db()
     assert reply.status == "sending" and reply.provider_id.startswith("SM") and reply.attempts == 1
 
@@ -74,13 +76,13 @@ def test_whatsapp_addresses_are_prefixed(whatsapp_endpoint, fake_twilio, counsel
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
 
     assert message_deliver_attempt(message_id=str(reply.pk)) == "sending"
-    form = fake_twilio.requests[-1]["form"]
+    form = fake_twilio.requests[-1].form
     assert form["To"] == f"whatsapp:{CHILD}" and form["From"] == f"whatsapp:{WHATSAPP_NUMBER}"
 
 
 @pytest.mark.django_db
 def test_whatsapp_24_hour_window_fails_at_once_in_plain_words(whatsapp_endpoint, fake_twilio, counsellor):
-    fake_twilio.mode = "63016"
+    fake_twilio.answer_with(twilio_error("63016"))
     contact = opened_contact(whatsapp_endpoint)
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
 
@@ -94,7 +96,7 @@ def test_whatsapp_24_hour_window_fails_at_once_in_plain_words(whatsapp_endpoint,
 
 @pytest.mark.django_db
 def test_invalid_number_is_permanent(sms_endpoint, fake_twilio, counsellor):
-    fake_twilio.mode = "21211"
+    fake_twilio.answer_with(twilio_error("21211"))
     contact = opened_contact(sms_endpoint)
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
     assert message_deliver_attempt(message_id=str(reply.pk)) == "failed"
@@ -104,7 +106,7 @@ def test_invalid_number_is_permanent(sms_endpoint, fake_twilio, counsellor):
 
 @pytest.mark.django_db
 def test_refused_credentials_are_permanent(sms_endpoint, fake_twilio, counsellor):
-    fake_twilio.mode = "401"
+    fake_twilio.answer_with(twilio_error("20003"))
     contact = opened_contact(sms_endpoint)
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
     assert message_deliver_attempt(message_id=str(reply.pk)) == "failed"
@@ -116,7 +118,7 @@ def test_refused_credentials_are_permanent(sms_endpoint, fake_twilio, counsellor
 def test_server_errors_are_retried_then_fail_after_the_last_attempt(sms_endpoint, fake_twilio, counsellor, settings):
     settings.HELPLINE_SEND_MAX_ATTEMPTS = 3
     settings.HELPLINE_SEND_RETRY_SECONDS = 0
-    fake_twilio.mode = "500"
+    fake_twilio.answer_with(Reply(500, "Internal Server Error"))
     contact = opened_contact(sms_endpoint)
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
 
@@ -136,7 +138,7 @@ def test_server_errors_are_retried_then_fail_after_the_last_attempt(sms_endpoint
 
 @pytest.mark.django_db
 def test_rate_limit_is_retried(sms_endpoint, fake_twilio, counsellor, settings):
-    fake_twilio.mode = "429"
+    fake_twilio.answer_with(twilio_error("20429"))
     contact = opened_contact(sms_endpoint)
     reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
     assert message_deliver_attempt(message_id=str(reply.pk)) == "queued"
