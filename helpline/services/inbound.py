@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from helpline.hours import line_is_open
@@ -244,12 +244,14 @@ def sender_is_blocked(*, line, sender_index, now=None) -> bool:
 
 def _auto_reply_on_open(*, contact, blocked, now) -> None:
     line = contact.line
-    if blocked:
-        text = line.blocked_message or _("We can't take your message on this number.")
-    elif not line_is_open(line, now):
-        text = line.out_of_hours_message or _("We are closed now. Please write again during our opening hours.")
-    else:
-        text = line.busy_message or _("Thank you for writing. A counsellor will answer you as soon as possible.")
+    # In the child's language (the web chat's choice, else the line's first), not the request's.
+    with translation.override(contact.language or None):
+        if blocked:
+            text = line.blocked_message or _("We can't take your message on this number.")
+        elif not line_is_open(line, now):
+            text = line.out_of_hours_message or _("We are closed now. Please write again during our opening hours.")
+        else:
+            text = line.busy_message or _("Thank you for writing. A counsellor will answer you as soon as possible.")
     if contact.channel == Channel.WEBCHAT and not blocked and line_is_open(line, now):
         # The web chat page shows its own waiting notice.
         return

@@ -8,7 +8,7 @@ WhatsApp the child answers with a number; in the web chat, with buttons.
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from helpline.models import Channel, Contact, SurveyResponse
@@ -83,7 +83,9 @@ def survey_reply(*, contact: Contact, text: str) -> None:
         _ask(contact, questions[step])
         return
     survey_stop(contact=contact)
-    message_queue_automatic(contact=contact, body=_("Thank you for your answers."))
+    with translation.override(contact.language or None):
+        thanks = _("Thank you for your answers.")
+    message_queue_automatic(contact=contact, body=thanks)
 
 
 @transaction.atomic
@@ -110,4 +112,6 @@ def survey_stop(*, contact: Contact) -> None:
 
 def _ask(contact: Contact, question: dict) -> None:
     options = ", ".join(f"{n} {choice}" for n, choice in enumerate(question["choices"], start=1))
-    message_queue_automatic(contact=contact, body=f"{question['text']} ({_('reply')}: {options})")
+    with translation.override(contact.language or None):
+        reply = _("reply")
+    message_queue_automatic(contact=contact, body=f"{question['text']} ({reply}: {options})")

@@ -122,7 +122,8 @@ def test_closed_line_shows_help_and_opens_no_socket(page, chat_url, demo_line):
 def test_arabic_page_runs_right_to_left(page, chat_url):
     page.goto(f"{chat_url}?lang=ar")
     assert page.evaluate("document.documentElement.dir") == "rtl"
-    exit_box = page.get_by_role("button", name="Quick exit").bounding_box()
+    expect(page.get_by_role("heading", name="يمكنك التحدّث إلينا")).to_be_visible()
+    exit_box = page.get_by_role("button", name="خروج سريع").bounding_box()
     assert exit_box["x"] < 390 / 2  # the exit button sits at the inline end: the left in Arabic
 
 

@@ -68,11 +68,6 @@ def test_browser_language_is_used_when_none_is_asked(client, chat_endpoint):
     assert '<html lang="sw"' in body
 
 
-def test_arabic_renders_right_to_left(client, chat_endpoint):
-    body = client.get("/chat/demo/?lang=ar").content.decode()
-    assert '<html lang="ar" dir="rtl">' in body
-
-
 def test_unknown_language_falls_back_to_the_lines_first(client, chat_endpoint):
     body = client.get("/chat/demo/?lang=xx", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert '<html lang="en"' in body

@@ -58,3 +58,13 @@ def test_unknown_numbers_are_not_remembered(demo_line, auth_token, twilio_post):
     seal(endpoint, "provider_secret", auth_token)
     ChannelEndpoint.objects.bulk_create([endpoint])  # bulk_create sends no post_save
     assert twilio_post(MESSAGES_PATH, inbound_params(), token=auth_token).status_code == 200
+
+
+def test_saving_the_line_or_deleting_the_endpoint_forgets_it_at_once(sms_endpoint):
+    assert endpoints.endpoint_find("sms", SMS_NUMBER).cached is False
+    assert endpoints.endpoint_find("sms", SMS_NUMBER).cached is True
+    sms_endpoint.line.out_of_hours_message = "We open at 8."
+    sms_endpoint.line.save()  # integrations.twilio.signals, connected by TwilioConfig.ready()
+    assert endpoints.endpoint_find("sms", SMS_NUMBER).cached is False
+    sms_endpoint.delete()
+    assert endpoints.endpoint_find("sms", SMS_NUMBER) is None

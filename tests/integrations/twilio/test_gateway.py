@@ -15,6 +15,7 @@ from integrations.twilio.gateway import DEMO_ACCOUNT_SID, _rebase
 from tests.fakes.http import Reply
 from tests.integrations.twilio.conftest import (
     CHILD,
+    MESSAGES_API,
     MESSAGES_PATH,
     SMS_NUMBER,
     STATUS_PATH,
@@ -144,6 +145,19 @@ def test_rate_limit_is_retried(sms_endpoint, fake_twilio, counsellor, settings):
     assert message_deliver_attempt(message_id=str(reply.pk)) == "queued"
     reply.refresh_from_db()
     assert reply.error_code == "20429"
+
+
+@pytest.mark.django_db
+def test_a_connection_dropped_by_twilio_is_retried_and_then_goes_through(sms_endpoint, fake_twilio, counsellor):
+    fake_twilio.server.fail_first(1, "POST", MESSAGES_API, Reply(drop=True))
+    contact = opened_contact(sms_endpoint)
+    reply = message_send(contact=contact, body=REPLY, author=counsellor.staff)
+
+    assert message_deliver_attempt(message_id=str(reply.pk)) == "queued"
+    assert Message.objects.get(pk=reply.pk).error_code == "network"
+    Message.objects.filter(pk=reply.pk).update(next_attempt_at=None)  # its backoff has passed
+    assert message_deliver_attempt(message_id=str(reply.pk)) == "sending"
+    assert [request.form["Body"] for request in fake_twilio.requests] == [REPLY, REPLY]
 
 
 @pytest.mark.django_db
