@@ -57,3 +57,10 @@ def session_is_verified(user, session) -> bool:
     persistent_id = session.get(DEVICE_ID_SESSION_KEY)
     device = Device.from_persistent_id(persistent_id) if persistent_id else None
     return device is not None and device.user_id == user.pk and device.confirmed
+
+
+def is_administrator(user) -> bool:
+    """Whether ``user`` configures the platform: the admin role, or a superuser made at installation."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or role_of(user) == Role.ADMIN

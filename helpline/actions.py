@@ -32,3 +32,29 @@ RISK_CLEARED = action_register("risk.cleared", _("Risk cleared"))
 
 # Exports of case data or statistics.
 EXPORT_CREATED = action_register("export.created", _("Export created"))
+
+# Staff accounts, changed only through helpline.services.staff (the admin calls it).
+STAFF_CREATED = action_register("staff.created", _("Staff member added"))
+STAFF_ROLE_CHANGED = action_register("staff.role_changed", _("Role changed"))
+STAFF_LINES_CHANGED = action_register("staff.lines_changed", _("Lines changed"))
+STAFF_PROFILE_CHANGED = action_register("staff.profile_changed", _("Staff profile changed"))
+USER_CHANGED = action_register("user.changed", _("User account changed"))
+USER_PASSWORD_SET = action_register("user.password_set", _("Password set by an administrator"))
+USER_PASSWORD_CHANGED = action_register("user.password_changed", _("Own password changed"))
+
+# Lines and their configuration (helpline.services.lines).
+LINE_CREATED = action_register("line.created", _("Line created"))
+LINE_CHANGED = action_register("line.changed", _("Line changed"))
+CANNED_RESPONSE_CREATED = action_register("canned_response.created", _("Prepared reply added"))
+CANNED_RESPONSE_CHANGED = action_register("canned_response.changed", _("Prepared reply changed"))
+CANNED_RESPONSE_DELETED = action_register("canned_response.deleted", _("Prepared reply deleted"))
+
+# Numbers and pages of a line (helpline.services.endpoints).
+ENDPOINT_CREATED = action_register("endpoint.created", _("Endpoint created"))
+ENDPOINT_TOKEN_ROTATED = action_register("endpoint.token_rotated", _("Endpoint token replaced"))
+ENDPOINT_ACTIVATED = action_register("endpoint.activated", _("Endpoint switched on"))
+ENDPOINT_DEACTIVATED = action_register("endpoint.deactivated", _("Endpoint switched off"))
+
+# The block list (helpline.services.blocks).
+SENDER_BLOCKED = action_register("sender.blocked", _("Sender blocked"))
+SENDER_UNBLOCKED = action_register("sender.unblocked", _("Sender unblocked"))

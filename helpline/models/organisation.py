@@ -10,8 +10,10 @@ class Helpline(models.Model):
     name = models.CharField(_("name"), max_length=120)
     languages = models.JSONField(_("languages"), default=list, help_text=_("Language codes, first is the default."))
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
-    # {"mon": [["08:00", "20:00"]], ...}; empty means always open.
+    # {"mon": [["08:00", "20:00"]], ...}; empty means always open (helpline.hours).
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    # [{"from": "2025-12-25", "to": "2025-12-26", "hours": [], "note": "Christmas"}]: closures and special hours.
+    opening_exceptions = models.JSONField(_("exceptions to the opening hours"), default=list, blank=True)
     out_of_hours_message = models.TextField(
         _("out-of-hours message"), blank=True, help_text=_("Sent when someone writes outside opening hours.")
     )

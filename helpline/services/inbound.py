@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from helpline.hours import line_is_open
 from helpline.models import (
-    BlockedSender,
     Channel,
     ChannelEndpoint,
     Contact,
@@ -30,6 +29,7 @@ from helpline.models.conversations import MAX_BODY_LENGTH, OPEN_STATUSES, RISK_P
 from helpline.realtime import broadcast_after_commit, contact_group, line_group
 from helpline.retry import retry_on_integrity_error
 from helpline.risk import risk_phrase_found
+from helpline.services.blocks import block_active_for
 from helpline.services.outbound import message_queue_automatic
 from helpline.services.surveys import (
     SURVEY_WINDOW,
@@ -234,12 +234,7 @@ def contact_open(*, endpoint, sender, sender_index, language, age_band, blocked=
 
 
 def sender_is_blocked(*, line, sender_index, now=None) -> bool:
-    now = now or timezone.now()
-    return (
-        BlockedSender.objects.filter(line=line, sender_index=sender_index)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exists()
-    )
+    return block_active_for(line=line, sender_index=sender_index, now=now) is not None
 
 
 def _auto_reply_on_open(*, contact, blocked, now) -> None:

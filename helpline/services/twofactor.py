@@ -4,13 +4,16 @@ django-otp does the cryptography and throttling; this module decides the flow.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpline import actions
+from helpline.access import is_administrator
 from helpline.audit.services import audit_record
 
 BACKUP_DEVICE_NAME = "backup"
@@ -76,11 +79,19 @@ def twofactor_verify(*, request, token: str) -> bool:
 
 
 @transaction.atomic
-def twofactor_reset(*, actor, user) -> None:
-    """Remove every device of ``user``; their next login starts enrolment again."""
+def twofactor_reset(*, actor, user, reason: str = "") -> None:
+    """Remove every device of ``user``; their next login starts enrolment again.
+
+    Only an administrator resets someone else's devices, never their own (that
+    would end their own verified session mid-task); the reason is audited.
+    """
+    if actor is not None and not is_administrator(actor):
+        raise PermissionDenied(_("Only an administrator can reset two-factor authentication."))
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied(_("Your own two-factor authentication cannot be reset by yourself."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    _audit(None, actions.TWOFACTOR_RESET, user=user, actor=actor)
+    audit_record(action=actions.TWOFACTOR_RESET, actor=actor, subject=user, reason=reason)
 
 
 def backup_codes_issue(*, user) -> list[str]:

@@ -21,10 +21,10 @@ from helpline.models import Channel, ChannelEndpoint, Contact, ContactStatus, He
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.realtime import broadcast_after_commit, line_group
 from helpline.retry import retry_on_integrity_error
+from helpline.services.endpoints import webchat_endpoint_create
 from helpline.services.inbound import Inbound, contact_open, message_receive, sender_index_for, sender_is_blocked
 from helpline.services.surveys import survey_answers_record
 from helpline.vault.blind_index import IdentifierKind, blind_index
-from helpline.vault.services import datakey_create, seal
 from helpline.webchat.options import (
     AGE_BAND_VALUES,
     MAX_BODY_CHARS,
@@ -75,24 +75,20 @@ def age_band_clean(age_band) -> str:
 
 
 @transaction.atomic
-def webchat_endpoint_ensure(*, line: Helpline) -> ChannelEndpoint:
+def webchat_endpoint_ensure(*, line: Helpline, actor=None) -> ChannelEndpoint:
     """The line's web chat endpoint (address = the line's slug), created if missing.
 
-    Idempotent; an endpoint an administrator switched off stays off. A web chat
-    has no provider credentials, so the secret is sealed empty.
+    Idempotent; an endpoint an administrator switched off stays off.
     """
     existing = ChannelEndpoint.objects.filter(channel=Channel.WEBCHAT, address=line.slug).first()
     if existing is not None:
         return existing
-    endpoint = ChannelEndpoint(line=line, channel=Channel.WEBCHAT, address=line.slug, data_key=datakey_create())
-    seal(endpoint, "provider_secret", "")
     try:
         with transaction.atomic():
-            endpoint.save(force_insert=True)
+            return webchat_endpoint_create(actor=actor, line=line)
     except IntegrityError:
         # Created by a concurrent call a moment ago.
         return ChannelEndpoint.objects.get(channel=Channel.WEBCHAT, address=line.slug)
-    return endpoint
 
 
 def webchat_conversation_join(

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from helpline.models import Channel, ChannelEndpoint
-from helpline.vault.services import datakey_create, seal
+from helpline.services.endpoints import endpoint_create
 from integrations.twilio.gateway import DEMO_ACCOUNT_SID
 
 DEMO_SMS_NUMBER = "+15551230000"
@@ -27,14 +27,14 @@ def demo_endpoints_ensure(line) -> list[ChannelEndpoint]:
     for channel, address in ((Channel.SMS, DEMO_SMS_NUMBER), (Channel.WHATSAPP, DEMO_WHATSAPP_NUMBER)):
         endpoint = ChannelEndpoint.objects.select_for_update().filter(channel=channel, address=address).first()
         if endpoint is None:
-            endpoint = ChannelEndpoint(
+            endpoint = endpoint_create(
+                actor=None,
                 line=line,
                 channel=channel,
                 address=address,
                 provider_account=DEMO_ACCOUNT_SID,
-                data_key=datakey_create(),
+                secret=secrets.token_hex(16),
+                reason="Demo endpoint",
             )
-            seal(endpoint, "provider_secret", secrets.token_hex(16))
-            endpoint.save()
         endpoints.append(endpoint)
     return endpoints
