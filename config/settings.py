@@ -48,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "helpline.apps.HelplineAdminConfig",  # django.contrib.admin with the platform's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -231,6 +231,8 @@ AXES_LOCKOUT_TEMPLATE = "helpline/auth/locked_out.html"
 # The client address is REMOTE_ADDR; behind a proxy, run uvicorn with --proxy-headers
 # and --forwarded-allow-ips so that it is the child's or counsellor's, not the proxy's.
 AXES_VERBOSE = False
+# Its records hold attempted user names (often mistyped passwords): never shown in the admin.
+AXES_ENABLE_ADMIN = False
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Idle timeout: the session lives this long after the last request.

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
 class HelplineConfig(AppConfig):
+    default = True
     name = "helpline"
     verbose_name = _("Helpline")
 
@@ -22,6 +24,7 @@ class HelplineConfig(AppConfig):
         nav_register(role=Role.COUNSELLOR, label=_("Console"), url_name="helpline:console", order=10)
         nav_register(role=Role.SUPERVISOR, label=_("Supervision"), url_name="helpline:supervisor", order=10)
         nav_register(role=Role.SUPERVISOR, label=_("Console"), url_name="helpline:console", order=20)
+        nav_register(role=Role.SUPERVISOR, label=_("Blocked senders"), url_name="helpline:supervisor_blocks", order=40)
         nav_register(role=Role.ADMIN, label=_("Administration"), url_name="admin:index", order=10)
 
         periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
@@ -30,3 +33,10 @@ class HelplineConfig(AppConfig):
         periodic_register(
             name="outbound.pending_statuses_expire", every=timedelta(minutes=10), run=pending_statuses_expire
         )
+
+
+class HelplineAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app with the platform's site (helpline.admin_site) as the default one."""
+
+    default = False  # "helpline" itself is HelplineConfig
+    default_site = "helpline.admin_site.HelplineAdminSite"

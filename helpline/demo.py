@@ -10,9 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from helpline.models import Role, Staff
+from helpline.models import Role
 from helpline.services.lines import helpline_ensure
-from helpline.services.staff import staff_create
+from helpline.services.staff import staff_create, user_password_set
 from helpline.services.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
 from helpline.webchat.services import webchat_endpoint_ensure
 
@@ -69,9 +69,7 @@ def _demo_seed() -> list[DemoLogin]:
             )
             user = staff.user
         else:
-            Staff.objects.get_or_create(user=user, defaults={"role": role})
-            user.set_password(password)
-            user.save(update_fields=["password"])
+            user_password_set(actor=None, user=user, password=password, reason="Demo data: a fresh password")
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)

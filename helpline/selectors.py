@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from helpline.access import role_of
 from helpline.audit.services import audit_record
-from helpline.models import Contact, ContactNote, ContactStatus, Direction, Message, Role, Staff
+from helpline.models import BlockedSender, Contact, ContactNote, ContactStatus, Direction, Message, Role, Staff
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.vault.services import unseal
 
@@ -155,3 +155,16 @@ def _audit_read(request, *, contact, action: str, reason: str, opened: bool) -> 
     reads = {name: stamp for name, stamp in reads.items() if now - stamp < READ_AUDIT_WINDOW_SECONDS}
     reads[key] = now
     request.session[READS_SESSION_KEY] = reads
+
+
+def blocks_visible_to(user) -> QuerySet[BlockedSender]:
+    """The blocks in force on a supervisor's lines, newest first (the list never shows who is blocked)."""
+    if role_of(user) != Role.SUPERVISOR:
+        return BlockedSender.objects.none()
+    now = timezone.now()
+    return (
+        BlockedSender.objects.filter(line__in=user.staff.lines.all())
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("line", "created_by__user")
+        .order_by("-created_at")
+    )

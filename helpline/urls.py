@@ -1,6 +1,6 @@
 from django.urls import path
 
-from helpline.views import auth, console, health, home, supervision
+from helpline.views import auth, blocks, console, health, home, supervision
 from helpline.webchat import views as webchat
 
 app_name = "helpline"
@@ -31,6 +31,10 @@ urlpatterns = [
     path("supervisor/c/<uuid:contact_id>/live/", supervision.read_along_live, name="supervisor_read_along_live"),
     path("supervisor/c/<uuid:contact_id>/assign/", supervision.assign, name="supervisor_assign"),
     path("supervisor/staff/<int:staff_id>/presence/", supervision.set_presence, name="supervisor_presence"),
+    # Blocking abusive senders (helpline.views.blocks).
+    path("supervisor/c/<uuid:contact_id>/block/", blocks.block, name="supervisor_block"),
+    path("supervisor/blocks/", blocks.blocks, name="supervisor_blocks"),
+    path("supervisor/blocks/<int:block_id>/unblock/", blocks.unblock, name="supervisor_unblock"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.logout_view, name="logout"),

@@ -75,17 +75,23 @@ def test_reset_two_factor_from_the_user_admin_asks_first_then_resets_and_audits(
     assert b"Reset two-factor authentication?" in confirmation.content
     assert TOTPDevice.objects.filter(user=counsellor).exists()
 
-    response = admin_client.post("/admin/auth/user/", {**form, "confirm": "yes"})
+    # Confirming without a reason asks again and resets nothing.
+    again = admin_client.post("/admin/auth/user/", {**form, "confirm": "yes"})
+    assert again.status_code == 200 and b"Say why these resets are made." in again.content
+    assert TOTPDevice.objects.filter(user=counsellor).exists()
+
+    response = admin_client.post("/admin/auth/user/", {**form, "confirm": "yes", "reason": "lost phone, called back"})
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=counsellor).exists()
     event = AuditEvent.objects.get(action=actions.TWOFACTOR_RESET)
     assert (event.actor_id, event.actor_username) == (admin_user.pk, admin_user.username)
     assert (event.subject_id, event.subject_username) == (counsellor.pk, "counsellor")
+    assert event.reason == "lost phone, called back"
     assert audit_chain_verify().intact
 
 
 def test_an_admin_cannot_reset_their_own_two_factor_from_the_list(admin_client, admin_user):
-    form = {"action": "reset_two_factor", "_selected_action": [admin_user.pk], "confirm": "yes"}
+    form = {"action": "reset_two_factor", "_selected_action": [admin_user.pk], "confirm": "yes", "reason": "test"}
     admin_client.post("/admin/auth/user/", form)
     assert TOTPDevice.objects.filter(user=admin_user).exists()
     assert not AuditEvent.objects.filter(action=actions.TWOFACTOR_RESET).exists()
