@@ -64,3 +64,8 @@ def is_administrator(user) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or role_of(user) == Role.ADMIN
+
+
+def supervises_line(staff, line_id) -> bool:
+    """Whether ``staff`` is a supervisor of the line ``line_id``."""
+    return staff.role == Role.SUPERVISOR and staff.lines.filter(pk=line_id).exists()

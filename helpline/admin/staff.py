@@ -73,6 +73,9 @@ class StaffFieldsMixin(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Conversations in other languages are not offered to them. None ticked: every language."),
     )
+    capacity = forms.IntegerField(
+        label=_("Capacity"), min_value=1, max_value=20, initial=3, help_text=_("How many conversations at once.")
+    )
 
     def setup_languages(self, current=()):
         choices = language_choices()

@@ -17,14 +17,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from helpline import actions
+from helpline.access import supervises_line
 from helpline.audit.services import audit_record
-from helpline.models import BlockedSender, Contact, Role, Staff
+from helpline.models import BlockedSender, Contact, Staff
 
 MAX_REASON_LENGTH = BlockedSender._meta.get_field("reason").max_length
-
-
-def _supervises_line(staff: Staff, line_id) -> bool:
-    return staff.role == Role.SUPERVISOR and staff.lines.filter(pk=line_id).exists()
 
 
 def block_active_for(*, line, sender_index, now: datetime | None = None) -> BlockedSender | None:
@@ -41,7 +38,7 @@ def block_active_for(*, line, sender_index, now: datetime | None = None) -> Bloc
 @transaction.atomic
 def sender_block(*, actor: Staff, contact: Contact, reason: str, expires_at: datetime | None = None) -> BlockedSender:
     """Block the sender of ``contact`` on its line, until ``expires_at`` (None: until lifted)."""
-    if not _supervises_line(actor, contact.line_id):
+    if not supervises_line(actor, contact.line_id):
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:
@@ -88,7 +85,7 @@ def sender_block(*, actor: Staff, contact: Contact, reason: str, expires_at: dat
 def sender_unblock(*, actor: Staff, block: BlockedSender, reason: str = "") -> None:
     """Lift a block: the sender's next message opens a conversation in the queue as anyone's does."""
     block = BlockedSender.objects.select_for_update().select_related("line").get(pk=block.pk)
-    if not _supervises_line(actor, block.line_id):
+    if not supervises_line(actor, block.line_id):
         raise PermissionDenied
     audit_record(
         action=actions.SENDER_UNBLOCKED,

@@ -83,7 +83,7 @@ def endpoint_create(
     secret = endpoint_secret_clean(secret)
     taken = ChannelEndpoint.objects.filter(channel=channel, address=address).select_related("line").first()
     if taken is not None:
-        message = _("This number already has a %(channel)s endpoint, on the line %(line)s.") % {
+        message = _("This number is already connected for %(channel)s, to the line %(line)s.") % {
             "channel": taken.get_channel_display(),
             "line": taken.line.name,
         }

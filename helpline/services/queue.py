@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline import actions
+from helpline.access import supervises_line
 from helpline.audit.services import audit_record
 from helpline.models import Contact, ContactNote, ContactStatus, Draft, Presence, RiskFlag, Role, Staff
 from helpline.models.conversations import RISK_PRIORITY
@@ -214,7 +215,7 @@ def _held_by(staff: Staff, contact: Contact) -> Contact:
 
 
 def _supervises_line(staff: Staff, line_id) -> bool:
-    return staff.role == Role.SUPERVISOR and staff.lines.filter(pk=line_id).exists()
+    return supervises_line(staff, line_id)
 
 
 def _supervises(supervisor: Staff, staff: Staff) -> bool:

@@ -137,3 +137,37 @@ for url_name, method, path, data, allowed in [
     ("supervisor_presence", "post", "/supervisor/staff/{colleague}/presence/", {"presence": "away"}, THIS_LINE),
 ]:
     expect(f"helpline:{url_name}", method, path, data=data, outcomes=signed_in(403, **allowed), uses=WORLD)
+
+# --- blocking senders (helpline.views.blocks) --------------------------------------------------
+
+
+@pytest.fixture
+def matrix_block(matrix_held, supervisor, matrix_protected):
+    """A block the line's supervisor made from the held conversation."""
+    from helpline.models import Contact
+    from helpline.services.blocks import sender_block
+
+    matrix_protected.add("Threats to the counsellor")
+    contact = Contact.objects.get(pk=matrix_held)
+    return sender_block(actor=Staff.objects.get(user=supervisor), contact=contact, reason="Threats to the counsellor").pk
+
+
+for url_name, method, path, data, allowed in [
+    ("supervisor_block", "get", "/supervisor/c/{held}/block/", None, THIS_LINE),
+    (
+        "supervisor_block",
+        "post",
+        "/supervisor/c/{held}/block/",
+        {"reason": "abusive", "duration": "1d"},
+        {"supervisor": redirect("/supervisor/blocks/"), "far_supervisor": 404},
+    ),
+    ("supervisor_blocks", "get", "/supervisor/blocks/", None, SUPERVISORS),
+    (
+        "supervisor_unblock",
+        "post",
+        "/supervisor/blocks/{block}/unblock/",
+        {"reason": "apologised"},
+        {"supervisor": redirect("/supervisor/blocks/"), "far_supervisor": 404},
+    ),
+]:
+    expect(f"helpline:{url_name}", method, path, data=data, outcomes=signed_in(403, **allowed), uses=WORLD)
