@@ -48,7 +48,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "helpline.apps.HelplineAdminConfig",  # django.contrib.admin with the platform's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +66,9 @@ INSTALLED_APPS = [
     "helpline",
     "helpline.vault",
     "helpline.audit",
+    # django.contrib.admin with the platform's site; after helpline, so that helpline/templates/admin/
+    # (the platform's stylesheet on every admin page) comes before the admin's own templates.
+    "helpline.apps.HelplineAdminConfig",
     "cases",
     "referrals",
     "integrations.twilio",

@@ -29,7 +29,6 @@ from helpline.services.lines import (
 )
 
 TIMEZONES = [(name, name) for name in sorted(available_timezones())]
-ADMIN_CSS = {"all": ["helpline/admin.css"]}
 
 
 def model_values(form) -> dict:
@@ -133,9 +132,6 @@ class HelplineAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = LINE_FIELDSETS
-
-    class Media:
-        css = ADMIN_CSS
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None:

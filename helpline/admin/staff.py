@@ -243,9 +243,6 @@ class StaffAdmin(ActorFormMixin, admin.ModelAdmin):
         (_("Why"), {"fields": ["reason"]}),
     ]
 
-    class Media:
-        css = {"all": ["helpline/admin.css"]}
-
     @staticmethod
     def users_of(queryset):
         return queryset.values("user")

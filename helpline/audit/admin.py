@@ -45,7 +45,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     fields = (
         "id",
         "created_at",
-        "action",
+        ("action_shown", "action"),
         ("actor_id", "actor_username"),
         ("subject_id", "subject_username"),
         ("record_type", "record_id"),
@@ -58,6 +58,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = (
         "id",
         "created_at",
+        "action_shown",
         "action",
         "actor_id",
         "actor_username",

@@ -187,6 +187,7 @@ def test_counsellor_cannot_send_an_empty_message(sms_endpoint, recording_gateway
 class FakeLine:
     timezone = "Africa/Nairobi"
     opening_hours = {"mon": [["08:00", "17:00"]], "fri": [["20:00", "02:00"]]}
+    opening_exceptions = []
 
 
 @pytest.mark.parametrize(
@@ -209,6 +210,7 @@ def test_line_without_hours_is_always_open():
     class AlwaysOpen:
         timezone = "UTC"
         opening_hours = {}
+        opening_exceptions = []
 
     assert line_is_open(AlwaysOpen)
 
