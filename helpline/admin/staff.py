@@ -46,6 +46,11 @@ from helpline.services.twofactor import twofactor_reset
 User = get_user_model()
 
 REASON_HELP = _("Kept in the audit trail with who made the change.")
+ROLE_HELP = _(
+    "Counsellors answer conversations; supervisors watch their lines, read along and reassign; "
+    "administrators configure the platform here and read no conversation; authority users work for a "
+    "partner agency and see only what is referred to it."
+)
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -77,7 +82,8 @@ class StaffFieldsMixin(forms.Form):
         label=_("Capacity"), min_value=1, max_value=20, initial=3, help_text=_("How many conversations at once.")
     )
 
-    def setup_languages(self, current=()):
+    def setup_role_and_languages(self, current=()):
+        self.fields["role"].help_text = ROLE_HELP
         choices = language_choices()
         known = {code for code, _label in choices}
         choices += [(code, code) for code in current if code not in known]
@@ -100,7 +106,7 @@ class StaffChangeForm(StaffFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_languages(self.instance.languages or [])
+        self.setup_role_and_languages(self.instance.languages or [])
 
     def clean(self):
         cleaned = super().clean()
@@ -147,7 +153,7 @@ class StaffCreateForm(StaffFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.setup_languages()
+        self.setup_role_and_languages()
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

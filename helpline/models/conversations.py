@@ -289,6 +289,8 @@ class CannedResponse(models.Model):
 
     class Meta:
         ordering = ["title"]
+        verbose_name = _("prepared reply")
+        verbose_name_plural = _("prepared replies")
 
     def __str__(self):
         return self.title
