@@ -22,6 +22,22 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RecordTypeFilter(admin.SimpleListFilter):
+    """The kinds of record events point at; events about no record are listed as such."""
+
+    title = _("record type")
+    parameter_name = "record_type"
+
+    def lookups(self, request, model_admin):
+        kinds = AuditEvent.objects.order_by("record_type").values_list("record_type", flat=True).distinct()
+        return [(kind or "-", kind or _("no record")) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(record_type="" if self.value() == "-" else self.value())
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = (
@@ -34,7 +50,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "record_id",
         "ip_address",
     )
-    list_filter = (ActionFilter, ("record_type", admin.AllValuesFieldListFilter))
+    list_filter = (ActionFilter, RecordTypeFilter)
     date_hierarchy = "created_at"
     search_fields = ("actor_username", "subject_username")
     search_help_text = _("Search by the username of the actor or the subject.")

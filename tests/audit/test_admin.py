@@ -30,7 +30,14 @@ def test_changelist_lists_events_without_add_or_actions(admin_client):
 
 @pytest.mark.parametrize(
     "query",
-    ["?action=auth.login", "?record_type=", "?q=administrator", "?created_at__year=2020", "?action=custom.unknown"],
+    [
+        "?action=auth.login",
+        "?record_type=-",
+        "?record_type=helpline.staff",
+        "?q=administrator",
+        "?created_at__year=2020",
+        "?action=custom.unknown",
+    ],
 )
 def test_filters_search_and_date_hierarchy_answer(admin_client, query):
     assert admin_client.get(CHANGELIST + query).status_code == 200

@@ -149,7 +149,9 @@ def matrix_block(matrix_held, supervisor, matrix_protected):
 
     matrix_protected.add("Threats to the counsellor")
     contact = Contact.objects.get(pk=matrix_held)
-    return sender_block(actor=Staff.objects.get(user=supervisor), contact=contact, reason="Threats to the counsellor").pk
+    return sender_block(
+        actor=Staff.objects.get(user=supervisor), contact=contact, reason="Threats to the counsellor"
+    ).pk
 
 
 for url_name, method, path, data, allowed in [
