@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpline', '0004_outbox_columns_and_periodic_jobs'),
+        ('helpline', '0005_inbound_receipts_and_pending_statuses'),
     ]
 
     operations = [
