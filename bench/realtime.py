@@ -71,11 +71,11 @@ def counsellors_create(count: int) -> list[str]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from helpline.models import Staff
+    from helpline.models import SealedTOTPDevice, Staff
     from helpline.services.lines import helpline_ensure
     from helpline.services.staff import staff_create
+    from helpline.services.twofactor import totp_device_create
     from helpline.webchat.services import webchat_endpoint_ensure
 
     line = helpline_ensure(slug=LINE, name="Bench line", languages=["en"])
@@ -93,7 +93,8 @@ def counsellors_create(count: int) -> list[str]:
             capacity=1,
         )
     for staff in Staff.objects.filter(lines=line).select_related("user").order_by("user__username")[:count]:
-        device, _ = TOTPDevice.objects.get_or_create(user=staff.user, confirmed=True, defaults={"name": "bench"})
+        device = SealedTOTPDevice.objects.filter(user=staff.user, confirmed=True).first()
+        device = device or totp_device_create(user=staff.user, confirmed=True, name="bench")
         session = store_class()
         session[SESSION_KEY] = str(staff.user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

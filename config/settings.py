@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.private_files import var_dir_make_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPLINE_VAR_DIR", str(BASE_DIR / "var")))
@@ -114,7 +115,12 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+if PRODUCTION:
+    # Holds only collected static files; the service user and its umask decide (docs/SECURITY.md).
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+else:
+    # The SQLite database, its -wal/-shm and keys.json: umask 077, var/ 0700, files 0600.
+    var_dir_make_private(VAR_DIR)
 DATABASE_URL = env_str("DATABASE_URL")
 if PRODUCTION and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_URL must be set in production")
@@ -222,21 +228,33 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 BACKUP_CODE_COUNT = 10
 
-# Failed logins are throttled per account and, separately, per address.
+# Failed logins (helpline.login_throttle, docs/SECURITY.md): each (user name, address) pair waits
+# HELPLINE_LOGIN_DELAY_SECONDS x 2^(failures - 1) after a failure and is locked at the failure limit;
+# an address is locked after its own, higher limit across all names; a supervisor can unlock.
+AXES_HANDLER = "helpline.login_throttle.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = env_int("HELPLINE_LOGIN_FAILURE_LIMIT", 5)
+HELPLINE_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("HELPLINE_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+HELPLINE_LOGIN_DELAY_SECONDS = env_int("HELPLINE_LOGIN_DELAY_SECONDS", 1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("HELPLINE_LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-# A success must not wipe failures: with per-address limits, logging in to one's own
-# account would otherwise reset the count of guesses at a colleague's password.
-AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_TEMPLATE = "helpline/auth/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# What axes stores as the user name is a keyed hash, so a password typed into that box is never kept.
+AXES_USERNAME_CALLABLE = "helpline.login_throttle.login_name_for_axes"
+AXES_LOCKOUT_CALLABLE = "helpline.login_throttle.lockout_response"
+# A right password clears that pair's failures only; other names' failures from the address stay.
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt checked no password, so it is not a failure and does not extend the wait.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The audit trail records logins; axes keeps only the failures it counts, and shows them nowhere.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 # The client address is REMOTE_ADDR; behind a proxy, run uvicorn with --proxy-headers
 # and --forwarded-allow-ips so that it is the child's or counsellor's, not the proxy's.
 AXES_VERBOSE = False
 # Its records hold attempted user names (often mistyped passwords): never shown in the admin.
 AXES_ENABLE_ADMIN = False
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are stored under a keyed hash of their key, never the cookie value (docs/SECURITY.md).
+SESSION_ENGINE = "helpline.session_store"
 # Idle timeout: the session lives this long after the last request.
 SESSION_COOKIE_AGE = env_int("HELPLINE_IDLE_TIMEOUT_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True

@@ -14,6 +14,9 @@ TWOFACTOR_FAILED = action_register("2fa.failed", _("2FA code refused"))
 TWOFACTOR_RESET = action_register("2fa.reset", _("2FA reset"))
 TWOFACTOR_BACKUP_CODES_REGENERATED = action_register("2fa.backup_codes_regenerated", _("Backup codes regenerated"))
 
+# Login throttling (helpline.services.logins).
+LOGIN_UNLOCKED = action_register("login.unlocked", _("Sign-in unlocked by a supervisor"))
+
 # Protected content and its keys (helpline.selectors, helpline.services.keys).
 CONTENT_READ = action_register("content.read", _("Protected content read"))
 VAULT_SHRED = action_register("vault.shred", _("Data key destroyed"))

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,12 +20,14 @@ class HelplineConfig(AppConfig):
         from helpline.services import outbound  # noqa: F401 - registers the message outbox
         from helpline.services.inbound import inbound_receipts_expire
         from helpline.services.outbound import pending_statuses_expire
+        from helpline.services.logins import login_unlock_spend
         from helpline.services.sessions import sessions_clear_expired
 
         nav_register(role=Role.COUNSELLOR, label=_("Console"), url_name="helpline:console", order=10)
         nav_register(role=Role.SUPERVISOR, label=_("Supervision"), url_name="helpline:supervisor", order=10)
         nav_register(role=Role.SUPERVISOR, label=_("Console"), url_name="helpline:console", order=20)
         nav_register(role=Role.SUPERVISOR, label=_("Blocked senders"), url_name="helpline:supervisor_blocks", order=40)
+        nav_register(role=Role.SUPERVISOR, label=_("Sign-in lockouts"), url_name="helpline:login_lockouts", order=30)
         nav_register(role=Role.ADMIN, label=_("Administration"), url_name="admin:index", order=10)
 
         periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
@@ -32,6 +35,13 @@ class HelplineConfig(AppConfig):
         periodic_register(name="inbound.receipts_expire", every=timedelta(hours=1), run=inbound_receipts_expire)
         periodic_register(
             name="outbound.pending_statuses_expire", every=timedelta(minutes=10), run=pending_statuses_expire
+        )
+
+        # A supervisor's unlock lasts until the colleague it was for gets in.
+        user_logged_in.connect(
+            lambda sender, user, **kwargs: login_unlock_spend(user=user),
+            weak=False,
+            dispatch_uid="helpline_login_unlock_spend",
         )
 
 

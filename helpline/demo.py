@@ -8,12 +8,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from helpline.models import Role
+from helpline.models import Role, SealedTOTPDevice
 from helpline.services.lines import helpline_ensure
 from helpline.services.staff import staff_create, user_password_set
-from helpline.services.twofactor import TOTP_DEVICE_NAME, backup_codes_issue
+from helpline.services.twofactor import backup_codes_issue, totp_device_create
 from helpline.webchat.services import webchat_endpoint_ensure
 
 DEMO_LINE = "demo"
@@ -70,9 +69,9 @@ def _demo_seed() -> list[DemoLogin]:
             user = staff.user
         else:
             user_password_set(actor=None, user=user, password=password, reason="Demo data: a fresh password")
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = SealedTOTPDevice.objects.filter(user=user, confirmed=True).select_related("data_key").first()
         if device is None:
-            device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
+            device = totp_device_create(user=user, confirmed=True)
         codes = backup_codes_issue(user=user)
         logins.append(DemoLogin(username, role, password, b32encode(device.bin_key).decode(), codes))
     return logins

@@ -19,7 +19,18 @@ from django.utils import timezone
 
 from helpline.access import role_of
 from helpline.audit.services import audit_record
-from helpline.models import BlockedSender, Contact, ContactNote, ContactStatus, Direction, Message, Role, Staff
+from helpline.login_throttle import login_lockouts_of
+from helpline.models import (
+    BlockedSender,
+    Contact,
+    ContactNote,
+    ContactStatus,
+    Direction,
+    LoginUnlock,
+    Message,
+    Role,
+    Staff,
+)
 from helpline.models.conversations import OPEN_STATUSES
 from helpline.vault.services import unseal
 
@@ -102,6 +113,21 @@ def line_staff(user) -> QuerySet[Staff]:
         .select_related("user")
         .order_by("user__username")
     )
+
+
+def line_staff_sign_ins(user) -> list[dict]:
+    """The supervisor's colleagues (never themselves) with their recent failed sign-ins and live unlocks."""
+    team = [member for member in line_staff(user) if member.pk != user.staff.pk]
+    lockouts = login_lockouts_of([member.user for member in team])
+    unlocked_until = dict(
+        LoginUnlock.objects.filter(user__in=[member.user_id for member in team], expires_at__gt=timezone.now())
+        .values_list("user_id", "expires_at")
+        .order_by("expires_at")
+    )
+    return [
+        {"member": member, "lockouts": lockouts[member.user_id], "unlocked_until": unlocked_until.get(member.user_id)}
+        for member in team
+    ]
 
 
 # --- reading protected content ------------------------------------------------------------

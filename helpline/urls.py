@@ -1,6 +1,6 @@
 from django.urls import path
 
-from helpline.views import auth, blocks, console, health, home, supervision
+from helpline.views import auth, blocks, console, health, home, logins, supervision
 from helpline.webchat import views as webchat
 
 app_name = "helpline"
@@ -35,6 +35,9 @@ urlpatterns = [
     path("supervisor/c/<uuid:contact_id>/block/", blocks.block, name="supervisor_block"),
     path("supervisor/blocks/", blocks.blocks, name="supervisor_blocks"),
     path("supervisor/blocks/<int:block_id>/unblock/", blocks.unblock, name="supervisor_unblock"),
+    # Sign-in lockouts of colleagues (helpline.views.logins).
+    path("supervisor/sign-ins/", logins.lockouts, name="login_lockouts"),
+    path("supervisor/sign-ins/<int:staff_id>/unlock/", logins.unlock, name="login_unlock"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.logout_view, name="logout"),

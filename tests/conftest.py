@@ -66,9 +66,8 @@ PASSWORD = "correct horse battery staple"
 
 
 def make_staff(username, role, *, line=None, enrolled=True):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from helpline.services.staff import staff_create
+    from helpline.services.twofactor import totp_device_create
 
     staff = staff_create(
         username=username,
@@ -78,7 +77,7 @@ def make_staff(username, role, *, line=None, enrolled=True):
         languages=["en"],
     )
     if enrolled:
-        TOTPDevice.objects.create(user=staff.user, name="authenticator", confirmed=True)
+        totp_device_create(user=staff.user, confirmed=True)
     return staff.user
 
 
@@ -125,19 +124,28 @@ def authority(demo_line):
 def outsider(db):
     """A user with a password and a device but no helpline role."""
     from django.contrib.auth import get_user_model
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from helpline.services.twofactor import totp_device_create
 
     user = get_user_model().objects.create_user("outsider", password=PASSWORD)
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    totp_device_create(user=user, confirmed=True)
     return user
 
 
-def totp_now(user) -> str:
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+def totp_now(user, *, confirmed=True) -> str:
+    """The code the user's authenticator app shows now."""
+    from helpline.models import SealedTOTPDevice
 
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+    return totp_code(SealedTOTPDevice.objects.select_related("data_key").get(user=user, confirmed=confirmed))
+
+
+def totp_code(device, *, steps_ahead=0) -> str:
+    """The code ``device``'s app shows now (or ``steps_ahead`` time steps later, for drift)."""
+    from django_otp.oath import TOTP
+
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    clock.time = time.time() + steps_ahead * device.step
+    return f"{clock.token():0{device.digits}d}"
 
 
 def login_verified(client, user):

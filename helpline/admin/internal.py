@@ -4,8 +4,9 @@ Login-throttling records (django-axes: they hold attempted user names, which may
 mistyped passwords), background task results (django-tasks), second-factor devices
 (django-otp: they would let an administrator read a colleague's key or add a device
 for them and so log in as them; resetting 2FA is the only device action offered) and
-permission groups (what someone may do follows from their role). Sessions and
-periodic job state are never registered. Apps listed before helpline register these;
+permission groups (what someone may do follows from their role). Sessions, the
+sealed authenticators and hashed backup codes (helpline.models.twofactor), login unlocks
+and periodic job state are never registered. Apps listed before helpline register these;
 helpline's admin module is imported after theirs and takes them out.
 """
 

@@ -16,9 +16,14 @@ from helpline.models.conversations import (
     SurveyResponse,
 )
 from helpline.models.jobs import PeriodicJobState
+from helpline.models.logins import LoginUnlock
 from helpline.models.organisation import Helpline, Presence, Role, Staff
+from helpline.models.sessions import HashedSession
+from helpline.models.twofactor import BackupCode, BackupCodeDevice, SealedTOTPDevice
 
 __all__ = [
+    "BackupCode",
+    "BackupCodeDevice",
     "BlockedSender",
     "CannedResponse",
     "ContactNote",
@@ -30,13 +35,16 @@ __all__ = [
     "Contact",
     "ContactStatus",
     "Direction",
+    "HashedSession",
     "Helpline",
     "InboundReceipt",
+    "LoginUnlock",
     "Message",
     "MessageStatus",
     "PendingStatus",
     "PeriodicJobState",
     "Presence",
     "Role",
+    "SealedTOTPDevice",
     "Staff",
 ]

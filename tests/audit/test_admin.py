@@ -1,12 +1,12 @@
 """The audit trail in the admin is read-only, even for a verified superuser; 2FA resets are audited."""
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpline import actions
 from helpline.audit import actions as audit_actions
 from helpline.audit.models import AuditEvent
 from helpline.audit.selectors import audit_chain_verify
+from helpline.models import SealedTOTPDevice
 from tests.conftest import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -80,16 +80,16 @@ def test_reset_two_factor_from_the_user_admin_asks_first_then_resets_and_audits(
     confirmation = admin_client.post("/admin/auth/user/", form)
     assert confirmation.status_code == 200
     assert b"Reset two-factor authentication?" in confirmation.content
-    assert TOTPDevice.objects.filter(user=counsellor).exists()
+    assert SealedTOTPDevice.objects.filter(user=counsellor).exists()
 
     # Confirming without a reason asks again and resets nothing.
     again = admin_client.post("/admin/auth/user/", {**form, "confirm": "yes"})
     assert again.status_code == 200 and b"Say why these resets are made." in again.content
-    assert TOTPDevice.objects.filter(user=counsellor).exists()
+    assert SealedTOTPDevice.objects.filter(user=counsellor).exists()
 
     response = admin_client.post("/admin/auth/user/", {**form, "confirm": "yes", "reason": "lost phone, called back"})
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=counsellor).exists()
+    assert not SealedTOTPDevice.objects.filter(user=counsellor).exists()
     event = AuditEvent.objects.get(action=actions.TWOFACTOR_RESET)
     assert (event.actor_id, event.actor_username) == (admin_user.pk, admin_user.username)
     assert (event.subject_id, event.subject_username) == (counsellor.pk, "counsellor")
@@ -100,7 +100,7 @@ def test_reset_two_factor_from_the_user_admin_asks_first_then_resets_and_audits(
 def test_an_admin_cannot_reset_their_own_two_factor_from_the_list(admin_client, admin_user):
     form = {"action": "reset_two_factor", "_selected_action": [admin_user.pk], "confirm": "yes", "reason": "test"}
     admin_client.post("/admin/auth/user/", form)
-    assert TOTPDevice.objects.filter(user=admin_user).exists()
+    assert SealedTOTPDevice.objects.filter(user=admin_user).exists()
     assert not AuditEvent.objects.filter(action=actions.TWOFACTOR_RESET).exists()
 
 

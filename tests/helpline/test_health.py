@@ -61,12 +61,12 @@ def test_unreachable_channel_layer_makes_health_503(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_periodic_runner_clears_expired_sessions_once_per_interval():
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
+    from helpline.models import HashedSession
+    from helpline.session_store import SessionStore
 
     store = SessionStore()
     store.create()
-    Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
+    HashedSession.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
     assert "sessions.clear_expired" in periodic_run_due()
-    assert not Session.objects.exists()
+    assert not HashedSession.objects.exists()
     assert "sessions.clear_expired" not in periodic_run_due()  # not due again for an hour

@@ -5,11 +5,10 @@ Each attack an administrator (or anyone else) might try is repeated here and mus
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpline import actions
 from helpline.audit.models import AuditEvent
-from helpline.models import Role, Staff
+from helpline.models import Role, SealedTOTPDevice, Staff
 from helpline.services.lines import helpline_ensure
 from helpline.services.staff import (
     staff_create,
@@ -187,9 +186,9 @@ def test_twofactor_reset_only_by_an_administrator_never_of_oneself_with_the_reas
         twofactor_reset(actor=supervisor, user=counsellor, reason="x")
     with pytest.raises(PermissionDenied):
         twofactor_reset(actor=admin_user, user=admin_user, reason="x")
-    assert TOTPDevice.objects.filter(user__in=[counsellor, admin_user]).count() == 2
+    assert SealedTOTPDevice.objects.filter(user__in=[counsellor, admin_user]).count() == 2
     twofactor_reset(actor=admin_user, user=counsellor, reason="new phone")
-    assert not TOTPDevice.objects.filter(user=counsellor).exists()
+    assert not SealedTOTPDevice.objects.filter(user=counsellor).exists()
     [event] = _events(actions.TWOFACTOR_RESET)
     assert (event.actor_username, event.subject_username, event.reason) == ("administrator", "counsellor", "new phone")
 

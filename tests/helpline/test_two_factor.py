@@ -3,10 +3,9 @@
 import time
 
 import pytest
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import PASSWORD, login_verified, make_staff, totp_now
+from helpline.models import BackupCode, SealedTOTPDevice
+from tests.conftest import PASSWORD, login_verified, make_staff, totp_code, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +86,7 @@ def test_first_login_enrols_a_device_and_shows_ten_backup_codes(client, demo_lin
     response = client.post("/login/", {"username": "newcomer", "password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == "/2fa/enrol/"
     assert b"<svg" in response.content  # QR code rendered locally
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = SealedTOTPDevice.objects.select_related("data_key").get(user=user, confirmed=False)
     secret = response.context["secret"].replace(" ", "")
     from base64 import b32decode
 
@@ -95,7 +94,7 @@ def test_first_login_enrols_a_device_and_shows_ten_backup_codes(client, demo_lin
 
     assert client.post("/2fa/enrol/", {"token": "000000"}).status_code == 200
     time.sleep(1.1)  # django-otp makes a wrong code cost a second before the next try
-    response = client.post("/2fa/enrol/", {"token": totp_now_unconfirmed(device)})
+    response = client.post("/2fa/enrol/", {"token": totp_code(device)})
     assert response.status_code == 200
     codes = response.context["codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -104,18 +103,12 @@ def test_first_login_enrols_a_device_and_shows_ten_backup_codes(client, demo_lin
     assert client.get("/console/").status_code == 200
 
 
-def totp_now_unconfirmed(device):
-    from django_otp.oath import totp
-
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-
-
 def test_password_alone_cannot_enrol_a_second_device(client, counsellor):
     """An attacker who knows only the password must not add their own authenticator."""
     client.post("/login/", {"username": "counsellor", "password": PASSWORD})
     response = client.get("/2fa/enrol/")
     assert response.status_code == 302 and response["Location"] == "/2fa/verify/"
-    assert TOTPDevice.objects.filter(user=counsellor).count() == 1
+    assert SealedTOTPDevice.objects.filter(user=counsellor).count() == 1
 
 
 def test_backup_code_works_once(client, counsellor):
@@ -125,7 +118,7 @@ def test_backup_code_works_once(client, counsellor):
     client.post("/login/", {"username": "counsellor", "password": PASSWORD})
     assert client.post("/2fa/verify/", {"token": code}).status_code == 302
     assert client.get("/console/").status_code == 200
-    assert not StaticToken.objects.filter(token=code).exists()
+    assert BackupCode.objects.filter(device__user=counsellor).count() == 9
 
     client.post("/logout/")
     client.post("/login/", {"username": "counsellor", "password": PASSWORD})
@@ -153,7 +146,11 @@ def test_regenerating_backup_codes_cancels_old_ones(client, counsellor):
     response = client.post("/2fa/backup-codes/")
     new = response.context["codes"]
     assert len(new) == 10
-    assert not StaticToken.objects.filter(token__in=old).exists()
+    client.post("/logout/")
+    client.post("/login/", {"username": "counsellor", "password": PASSWORD})
+    assert b"not valid" in client.post("/2fa/verify/", {"token": old[0]}).content
+    time.sleep(1.1)  # the refused code costs a second before the next try
+    assert client.post("/2fa/verify/", {"token": new[0]}).status_code == 302
 
 
 def test_after_verification_user_returns_to_the_page_they_asked_for(client, supervisor):
@@ -198,8 +195,8 @@ def test_a_second_password_only_session_never_sees_the_secret_being_enrolled(cli
     assert owner_page.context["secret"] != attacker_secret
     assert client.get("/2fa/enrol/").context["secret"] == owner_page.context["secret"]  # stable for its session
 
-    device = TOTPDevice.objects.get(user__username="newcomer", confirmed=False)
-    response = client.post("/2fa/enrol/", {"token": totp_now_unconfirmed(device)})
+    device = SealedTOTPDevice.objects.select_related("data_key").get(user__username="newcomer", confirmed=False)
+    response = client.post("/2fa/enrol/", {"token": totp_code(device)})
     assert len(response.context["codes"]) == 10
 
     # The attacker's secret opens nothing.
@@ -212,7 +209,18 @@ def test_a_second_password_only_session_never_sees_the_secret_being_enrolled(cli
     assert attacker.get("/console/").status_code == 302
 
 
-@pytest.mark.parametrize("path", ["/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/otp_totp/totpdevice/",
+        "/admin/otp_static/staticdevice/",
+        "/admin/helpline/sealedtotpdevice/",
+        "/admin/helpline/backupcodedevice/",
+        "/admin/helpline/hashedsession/",
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accesslog/",
+    ],
+)
 def test_administrators_cannot_read_or_add_anyones_authenticator(client, admin_user, counsellor, path):
     login_verified(client, admin_user)
     assert client.get(path).status_code == 404

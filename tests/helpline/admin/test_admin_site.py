@@ -19,6 +19,11 @@ INTERNAL_PAGES = [
     "/admin/auth/group/",
     "/admin/sessions/session/",
     "/admin/helpline/periodicjobstate/",
+    "/admin/helpline/sealedtotpdevice/",
+    "/admin/helpline/backupcodedevice/",
+    "/admin/helpline/backupcode/",
+    "/admin/helpline/hashedsession/",
+    "/admin/helpline/loginunlock/",
 ]
 
 
@@ -39,8 +44,11 @@ def test_the_index_is_branded_and_grouped_for_a_manager(admin_client):
         "AccessFailureLog",
         "DBTaskResult",
         "TOTPDevice",
+        "SealedTOTPDevice",
+        "BackupCodeDevice",
         "Group",
         "Session",
+        "HashedSession",
     ):
         assert internal not in names
 

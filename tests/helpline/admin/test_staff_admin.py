@@ -8,11 +8,10 @@ cannot get around it.
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from helpline import actions
 from helpline.audit.models import AuditEvent
-from helpline.models import Role, Staff
+from helpline.models import Role, SealedTOTPDevice, Staff
 from helpline.services.lines import helpline_ensure
 from tests.conftest import PASSWORD, login_verified
 
@@ -335,7 +334,7 @@ def test_add_staff_member_creates_the_account_and_profile_through_the_audited_se
     assert (staff.role, staff.languages, staff.capacity, staff.team) == ("counsellor", ["en", "sw"], 2, "Evenings")
     assert list(staff.lines.values_list("slug", flat=True)) == ["demo"]
     assert staff.user.first_name == "Amina" and not staff.user.is_staff
-    assert not TOTPDevice.objects.filter(user=staff.user).exists()
+    assert not SealedTOTPDevice.objects.filter(user=staff.user).exists()
     [event] = [e for e in audited(actions.STAFF_CREATED) if e.subject_username == "amina"]
     assert event.actor_username == "administrator" and event.reason == "Starts on Monday"
     assert NEW_PASSWORD not in str(event.details)
