@@ -20,7 +20,7 @@ from tests.permissions import ACTOR_USERS, ACTORS, ANONYMOUS, PASSWORD_ONLY, rul
 RULES = rules()
 CASES = [(rule, actor) for rule in RULES for actor in ACTORS if actor in rule.outcomes]
 # What any request may change without doing anything: the session (and the idle clock in it).
-UNWATCHED_TABLES = {"django_session"}
+UNWATCHED_TABLES = {"helpline_hashedsession"}
 
 
 def test_every_url_has_a_rule():

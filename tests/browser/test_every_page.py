@@ -13,7 +13,7 @@ from helpline.services.queue import contact_accept, presence_set
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.browser.checks import checked, visit
 from tests.browser.conftest import in_worker_thread, log_in
-from tests.conftest import PASSWORD, make_staff
+from tests.conftest import PASSWORD, login_failures_age, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +44,7 @@ def test_login_and_second_factor_pages(page, live_server_url, demo_line):
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Continue").click()
     checked(page)  # the form with its error
+    login_failures_age()  # the wait a failure imposes (helpline.login_throttle) has passed
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/2fa/enrol/")
@@ -90,6 +91,7 @@ def test_supervisor_pages(page, live_server_url, chat_endpoint, counsellor, supe
     checked(page)
     visit(page, f"{live_server_url}/supervisor/c/{held.pk}/")
     visit(page, f"{live_server_url}/console/")
+    visit(page, f"{live_server_url}/supervisor/sign-ins/")
 
 
 def test_authority_and_roleless_pages(browser, live_server_url, authority, outsider):

@@ -173,3 +173,34 @@ for url_name, method, path, data, allowed in [
     ),
 ]:
     expect(f"helpline:{url_name}", method, path, data=data, outcomes=signed_in(403, **allowed), uses=WORLD)
+
+# --- sign-in lockouts (helpline.views.logins) ------------------------------------------------
+
+# Every supervisor sees their own lines' colleagues; only the colleague's own supervisor unlocks them.
+expect(
+    "helpline:login_lockouts",
+    "get",
+    "/supervisor/sign-ins/",
+    outcomes=signed_in(403, supervisor=200, far_supervisor=200),
+)
+expect(
+    "helpline:login_unlock",
+    "post",
+    "/supervisor/sign-ins/{colleague}/unlock/",
+    data={"reason": "Phoned me from the office"},
+    outcomes=signed_in(403, supervisor=redirect("/supervisor/sign-ins/"), far_supervisor=404),
+)
+expect(
+    "helpline:login_unlock",
+    "post",
+    "/supervisor/sign-ins/{colleague}/unlock/",
+    data={"reason": ""},
+    outcomes=signed_in(403, supervisor=422, far_supervisor=404),
+)
+expect(
+    "helpline:login_unlock",
+    "post",
+    "/supervisor/sign-ins/{supervisor}/unlock/",
+    data={"reason": "myself"},
+    outcomes=signed_in(403, supervisor=404, far_supervisor=404),
+)

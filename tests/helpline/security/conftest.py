@@ -1,17 +1,8 @@
-"""Fixtures of the attack tests: the consoles' world (a line, a web chat, people in every role)."""
+"""Fixtures of the attack tests: the consoles' line with its web chat; what a dump of the database shows."""
 
-from datetime import timedelta
-
-from axes.models import AccessAttempt
 from django.db import connection
-from django.db.models import F
 
-from tests.helpline.console.conftest import (  # noqa: F401 - fixtures shared with the console tests
-    chat_endpoint,
-    colleague,
-    far_supervisor,
-    other_line,
-)
+from tests.helpline.console.conftest import chat_endpoint  # noqa: F401 - a fixture shared with the console tests
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -24,8 +15,3 @@ def database_dump_text() -> str:
             cursor.execute(f"SELECT t::text FROM {connection.ops.quote_name(table)} t")  # noqa: S608 - our own tables
             parts.extend(row[0] for row in cursor.fetchall())
     return "\n".join(parts)
-
-
-def time_passes(seconds: float) -> None:
-    """Move every recorded login failure back in time, as if ``seconds`` had passed."""
-    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(seconds=seconds))

@@ -13,8 +13,7 @@ from helpline.audit.models import AuditEvent
 from helpline.login_throttle import login_name_digest
 from helpline.models import LoginUnlock, Staff
 from helpline.services.logins import login_unlock
-from tests.conftest import PASSWORD, login_verified
-from tests.helpline.security.conftest import time_passes
+from tests.conftest import PASSWORD, login_failures_age, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def fail_repeatedly(client, username, times, address=A):
     """``times`` real failures, each after the wait the previous one imposed."""
     for _ in range(times):
         assert fail(client, username, address).status_code in (200, 429)
-        time_passes(60)
+        login_failures_age(60)
 
 
 def log_in(client, username, address=A):
@@ -74,7 +73,7 @@ def test_each_failure_makes_the_next_try_wait_longer(client, counsellor, setting
         refused = log_in(client, "counsellor")  # at once, even with the right password
         assert refused.status_code == 429 and b"Wait" in refused.content
         waits.append(int(refused["Retry-After"]))
-        time_passes(waits[-1])
+        login_failures_age(waits[-1])
     assert waits == [settings.HELPLINE_LOGIN_DELAY_SECONDS * 2**n for n in range(settings.AXES_FAILURE_LIMIT - 1)]
     assert failures_of("counsellor") == settings.AXES_FAILURE_LIMIT - 1  # the refused tries did not count
     # Once the wait is over, the right password gets in and clears this pair's failures.
@@ -88,7 +87,7 @@ def test_logging_in_to_ones_own_account_does_not_reset_guesses_at_anothers(clien
         fail(client, "supervisor")
         assert log_in(client, "counsellor").status_code == 302
         client.post("/logout/")
-        time_passes(60)
+        login_failures_age(60)
     assert failures_of("supervisor") == settings.AXES_FAILURE_LIMIT
     assert log_in(client, "supervisor").status_code == 429
 
