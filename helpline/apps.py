@@ -19,8 +19,8 @@ class HelplineConfig(AppConfig):
         from helpline.periodic import periodic_register
         from helpline.services import outbound  # noqa: F401 - registers the message outbox
         from helpline.services.inbound import inbound_receipts_expire
-        from helpline.services.outbound import pending_statuses_expire
         from helpline.services.logins import login_unlock_spend
+        from helpline.services.outbound import pending_statuses_expire
         from helpline.services.sessions import sessions_clear_expired
 
         nav_register(role=Role.COUNSELLOR, label=_("Console"), url_name="helpline:console", order=10)
