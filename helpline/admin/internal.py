@@ -1,7 +1,8 @@
 """What a helpline manager never needs to see in the admin: the tables of the machinery.
 
-Login-throttling records (django-axes: they hold attempted user names, which may be
-mistyped passwords), background task results (django-tasks), second-factor devices
+Login-throttling records (django-axes: addresses and keyed hashes of attempted user
+names; a supervisor unlocks colleagues at /supervisor/sign-ins/), background task
+results (django-tasks), second-factor devices
 (django-otp: they would let an administrator read a colleague's key or add a device
 for them and so log in as them; resetting 2FA is the only device action offered) and
 permission groups (what someone may do follows from their role). Sessions, the
