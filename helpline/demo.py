@@ -2,6 +2,7 @@
 
 import secrets
 from base64 import b32encode
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,13 +10,25 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from helpline.models import Role, SealedTOTPDevice
+from helpline.models import Helpline, Role, SealedTOTPDevice
 from helpline.services.lines import helpline_ensure
 from helpline.services.staff import staff_create, user_password_set
 from helpline.services.twofactor import backup_codes_issue, totp_device_create
 from helpline.webchat.services import webchat_endpoint_ensure
 
 DEMO_LINE = "demo"
+
+# Outer apps add their own demo data (taxonomy, cases, agencies, an SOP) from their
+# AppConfig.ready(); each extension is called with the demo line, inside the seed's
+# transaction, after the line and users exist, and must be idempotent.
+_demo_extensions: list[Callable[[Helpline], None]] = []
+
+
+def demo_extension_register(extension: Callable[[Helpline], None]) -> None:
+    if extension not in _demo_extensions:
+        _demo_extensions.append(extension)
+
+
 DEMO_USERS = [
     ("counsellor", Role.COUNSELLOR),
     ("supervisor", Role.SUPERVISOR),
@@ -74,6 +87,8 @@ def _demo_seed() -> list[DemoLogin]:
             device = totp_device_create(user=user, confirmed=True)
         codes = backup_codes_issue(user=user)
         logins.append(DemoLogin(username, role, password, b32encode(device.bin_key).decode(), codes))
+    for extension in _demo_extensions:
+        extension(line)
     return logins
 
 

@@ -76,3 +76,20 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(client):
     client.post("/login/", {"username": "counsellor", "password": password})
     assert client.post("/2fa/verify/", {"token": code}).status_code == 302
     assert client.get("/console/").status_code == 200
+
+
+def test_seed_demo_runs_outer_apps_extensions_once_per_seed_with_the_demo_line():
+    from helpline import demo
+
+    seen = []
+
+    def extension(line):
+        seen.append(line.slug)
+
+    demo.demo_extension_register(extension)
+    demo.demo_extension_register(extension)
+    try:
+        call_command("seed_demo", stdout=io.StringIO())
+    finally:
+        demo._demo_extensions.remove(extension)
+    assert seen == [demo.DEMO_LINE]

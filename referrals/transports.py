@@ -1,0 +1,101 @@
+"""How a referral leaves the platform: the ``Transport`` protocol and the registry of transports.
+
+A transport turns the canonical referral document (already cut down to the fields
+the agency may receive; see docs/REFERRALS.md) into what one receiver speaks and
+hands it over. The referral outbox calls it outside any transaction, at least once
+per delivery, so it must pass the idempotency key the way its receiver understands
+it (a header, a stable id in the body): a retry after a crash is never a second
+referral. Failures are ``helpline.outbox.DeliveryError``: ``permanent=True`` for
+what a retry cannot fix (a document the receiver's schema refuses, bad
+credentials), otherwise the outbox retries with backoff.
+
+Transports live in ``integrations/<name>/`` (one Django app each) and register
+themselves from their ``AppConfig.ready()``; ``referrals`` itself registers the
+portal-only transport.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from helpline.outbox import DeliveryError
+
+__all__ = [
+    "DeliveryError",
+    "DeliveryReceipt",
+    "DeliveryRequest",
+    "Rendered",
+    "Transport",
+    "transport_get",
+    "transport_register",
+    "transports_registered",
+]
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    # The canonical referral document, cut down to the agency's fields.
+    document: dict
+    # Stable for one delivery: the same on every attempt.
+    idempotency_key: str
+    # The agency's plain transport configuration (addresses, organisation ids).
+    config: dict
+    # Unsealed secrets (tokens, passwords, signing keys). Never logged, never in an error.
+    secrets: dict
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    # The receiver's id for what it received (an NCMEC report id, a CPIMS case id), if any.
+    external_reference: str = ""
+    # A plain-words note for the referral's timeline; no protected content.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Exactly the bytes a receiver would get: shown as a preview and sealed as sent."""
+
+    content_type: str
+    body: bytes
+
+
+class Transport(Protocol):
+    # Stable code stored on the agency ("portal", "webhook", "ncmec", "iwf", "cpims", "email").
+    name: str
+    # Shown to administrators.
+    label: str
+    # Keys of the agency's plain configuration and of its sealed secrets.
+    config_fields: tuple[str, ...]
+    secret_fields: tuple[str, ...]
+
+    def validate_config(self, config: dict, secrets: dict) -> list[str]:
+        """Plain-words problems with an agency's configuration; empty when it can be used."""
+
+    def render(self, request: DeliveryRequest) -> Rendered:
+        """What the receiver would get for this document; raises DeliveryError(permanent=True) if none can be built."""
+
+    def deliver(self, request: DeliveryRequest) -> DeliveryReceipt:
+        """Hand the referral over; raises DeliveryError."""
+
+
+_transports: dict[str, Transport] = {}
+
+
+def transport_register(transport: Transport) -> Transport:
+    """Make a transport available to agencies (called from the transport app's ``ready()``)."""
+    existing = _transports.get(transport.name)
+    if existing is not None and type(existing) is not type(transport):
+        raise ValueError(f"Two transports are named {transport.name!r}.")
+    _transports[transport.name] = transport
+    return transport
+
+
+def transport_get(name: str) -> Transport:
+    try:
+        return _transports[name]
+    except KeyError:
+        raise LookupError(f"No transport named {name!r} is installed.") from None
+
+
+def transports_registered() -> list[Transport]:
+    return sorted(_transports.values(), key=lambda transport: transport.name)
