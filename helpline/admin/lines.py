@@ -50,6 +50,7 @@ LINE_FIELDSETS = [
     (_("Automatic replies"), {"fields": ["busy_message", "out_of_hours_message", "blocked_message"]}),
     (_("Opening hours"), {"fields": ["opening_hours", "opening_exceptions"]}),
     (_("Risk"), {"fields": ["risk_phrases", "wait_alert_seconds"]}),
+    (_("Web chat safety"), {"fields": ["emergency_number", "quick_exit_url"]}),
     (_("Post-contact survey"), {"fields": ["survey"]}),
     (_("Why"), {"fields": ["reason"]}),
 ]
@@ -61,6 +62,8 @@ class HelplineForm(forms.ModelForm):
         help_text=_("Language codes separated by commas, the line's main language first: en, fr, sw."),
     )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONES, initial="UTC")
+    # A bare "example.org" means https: quick exit never sends a child to a plain-http page.
+    quick_exit_url = Helpline._meta.get_field("quick_exit_url").formfield(assume_scheme="https")
     opening_hours = WeeklyHoursField(
         label=_("Weekly opening hours"),
         required=False,

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,21 @@ class Helpline(models.Model):
     risk_phrases = models.JSONField(_("risk phrases"), default=dict, blank=True)
     wait_alert_seconds = models.PositiveIntegerField(
         _("wait alert"), default=180, help_text=_("Supervisors are alerted when someone waits longer (seconds).")
+    )
+    # Shown to a child in the web chat ("In danger now? Call 116."); a short number, not a sentence.
+    emergency_number = models.CharField(
+        _("emergency number"),
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9+ ()-]*$", _("Only digits, spaces, +, - and brackets."))],
+        help_text=_("The number the web chat tells a child in danger to call, for example 116 or 112."),
+    )
+    # Where quick exit sends the child: somewhere ordinary to be seen on the screen. Empty: a weather search.
+    quick_exit_url = models.URLField(
+        _("quick exit address"),
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("An ordinary https address the web chat's quick exit opens instead of the chat."),
     )
     # [{"id": "helped", "text": {"en": "Did this conversation help you?"}, "choices": ["yes", "a little", "no"]}]
     survey = models.JSONField(_("post-contact survey"), default=list, blank=True)

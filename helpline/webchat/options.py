@@ -31,8 +31,8 @@ NEW_CHATS_WINDOW_SECONDS = 10 * 60
 # A survey has two or three questions; a frame answering dozens is not our page.
 MAX_SURVEY_ANSWERS = 20
 
-# Quick exit goes here with location.replace(); a navigation, never an asset the page loads.
-# Per-line configuration can come later.
+# Quick exit goes here with location.replace() unless the line sets its own address
+# (Helpline.quick_exit_url); a navigation, never an asset the page loads.
 DEFAULT_EXIT_URL = "https://www.google.com/search?q=weather"
 
 

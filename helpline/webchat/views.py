@@ -34,7 +34,7 @@ def chat(request: HttpRequest, line_slug: str) -> HttpResponse:
         "age_bands": AGE_BANDS,
         "max_body": MAX_BODY_CHARS,
         "ws_path": f"/ws/chat/{line.slug}/",
-        "exit_url": DEFAULT_EXIT_URL,
+        "exit_url": line.quick_exit_url or DEFAULT_EXIT_URL,
         # Rendered without the request on purpose: no context processor touches
         # the session or the user, so the page never sets or refreshes a cookie.
         "csp_nonce": request.csp_nonce,

@@ -103,3 +103,29 @@ def test_static_assets_are_served(client):
     for path in ("/static/helpline/webchat/chat.js", "/static/helpline/webchat/chat.css"):
         response = client.get(path)
         assert response.status_code == 200, path
+
+
+def test_the_line_sets_its_emergency_number_and_quick_exit_address(client, chat_endpoint):
+    line = chat_endpoint.line
+    line.emergency_number = "116"
+    line.quick_exit_url = "https://example.org/recipes"
+    line.save()
+    body = client.get("/chat/demo/").content.decode()
+    assert body.count("In danger now? Call 116.") == 2  # closed notice and pre-chat
+    assert re.findall(r"https?://[^\"' <]+", body) == ["https://example.org/recipes"]
+
+
+def test_without_its_own_settings_the_chat_names_no_number_and_exits_to_a_neutral_search(client, chat_endpoint):
+    body = client.get("/chat/demo/").content.decode()
+    assert "If you are in danger now, call your local emergency number." in body
+    assert f'data-exit-url="{DEFAULT_EXIT_URL}"' in body
+
+
+@pytest.mark.parametrize("address", ["http://example.org/", "javascript:alert(1)", "data:text/html,hi"])
+def test_a_quick_exit_address_must_be_an_ordinary_https_page(chat_endpoint, address):
+    from django.core.exceptions import ValidationError
+
+    from helpline.services.lines import helpline_update
+
+    with pytest.raises(ValidationError):
+        helpline_update(actor=None, line=chat_endpoint.line, values={"quick_exit_url": address})
