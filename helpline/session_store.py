@@ -7,6 +7,7 @@ session. Everything else (expiry, ``cycle_key``, ``clearsessions``, the async me
 Channels uses) is Django's.
 """
 
+from django.apps import apps
 from django.contrib.sessions.backends import db
 from django.utils import timezone
 
@@ -20,9 +21,8 @@ def session_key_digest(session_key: str) -> str:
 class SessionStore(db.SessionStore):
     @classmethod
     def get_model_class(cls):
-        from helpline.models.sessions import HashedSession
-
-        return HashedSession
+        # Through the app registry: the model module imports this one (for get_decoded).
+        return apps.get_model("helpline", "HashedSession")
 
     def _get_session_from_db(self):
         if not self.session_key:

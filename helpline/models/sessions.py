@@ -2,6 +2,8 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from helpline.session_store import SessionStore
+
 
 class HashedSession(AbstractBaseSession):
     """A login session stored under a keyed hash of its key, never the key (the cookie) itself.
@@ -18,6 +20,4 @@ class HashedSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from helpline.session_store import SessionStore
-
         return SessionStore

@@ -66,3 +66,9 @@ def test_what_the_user_does_keeps_the_session_alive(client, counsellor, settings
     session[ACTIVE_AT_SESSION_KEY] -= 10
     session.save()
     assert client.get("/console/").status_code == 200
+
+
+def test_a_stored_session_decodes_through_its_own_store(client, counsellor):
+    client.force_login(counsellor)
+    (row,) = HashedSession.objects.all()
+    assert row.get_decoded()["_auth_user_id"] == str(counsellor.pk)
