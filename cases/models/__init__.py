@@ -1,0 +1,53 @@
+from cases.models.case import (
+    LIVE_STATUSES,
+    Case,
+    CaseContact,
+    CaseFlag,
+    CaseIncident,
+    CaseNote,
+    CasePerson,
+    CaseStatus,
+    CaseStatusChange,
+)
+from cases.models.choices import (
+    ActionTaken,
+    AgeBand,
+    CallerType,
+    CallType,
+    ChildWants,
+    ContactChannel,
+    Gender,
+    PersonRole,
+    Relationship,
+    RiskLevel,
+)
+from cases.models.taxonomy import Category, CategoryMapping, LineCaseSettings, TaxonomyVersion
+from cases.models.wrapup import ContactWrapup, WrapupStatus
+
+__all__ = [
+    "LIVE_STATUSES",
+    "ActionTaken",
+    "AgeBand",
+    "CallType",
+    "CallerType",
+    "Case",
+    "CaseContact",
+    "CaseFlag",
+    "CaseIncident",
+    "CaseNote",
+    "CasePerson",
+    "CaseStatus",
+    "CaseStatusChange",
+    "Category",
+    "CategoryMapping",
+    "ChildWants",
+    "ContactChannel",
+    "ContactWrapup",
+    "Gender",
+    "LineCaseSettings",
+    "PersonRole",
+    "Relationship",
+    "RiskLevel",
+    "TaxonomyVersion",
+    "WrapupStatus",
+]
