@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "integrations.twilio",
+    "integrations.ncmec",
 ]
 
 MIDDLEWARE = [

@@ -9,12 +9,23 @@ referral. Failures are ``helpline.outbox.DeliveryError``: ``permanent=True`` for
 what a retry cannot fix (a document the receiver's schema refuses, bad
 credentials), otherwise the outbox retries with backoff.
 
+A transport that speaks to its receiver in several steps (NCMEC: submit, then
+finish) keeps what a later attempt needs through ``DeliveryRequest.remember``:
+the outbox stores that small JSON dict on the delivery at once (its own short
+transaction, committed before the call returns) and hands it back as
+``DeliveryRequest.progress`` on every later attempt of the same delivery. So a
+worker that dies between two steps leaves the next attempt enough to resume
+(finish the report already submitted) instead of starting a second one. Each
+call replaces what was kept; ``remember({})`` forgets it. A transport never
+keeps anything itself: the outbox may run the next attempt on another worker.
+
 Transports live in ``integrations/<name>/`` (one Django app each) and register
 themselves from their ``AppConfig.ready()``; ``referrals`` itself registers the
 portal-only transport.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from helpline.outbox import DeliveryError
@@ -41,6 +52,11 @@ class DeliveryRequest:
     config: dict
     # Unsealed secrets (tokens, passwords, signing keys). Never logged, never in an error.
     secrets: dict
+    # What an earlier attempt of this delivery kept with ``remember`` (empty on the first attempt).
+    progress: Mapping = field(default_factory=dict)
+    # Keep a small JSON-serialisable dict for later attempts of this delivery (see the module docstring).
+    # The default keeps nothing (a preview, a test): such a caller never retries.
+    remember: Callable[[dict], None] = field(default=lambda kept: None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
