@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "helpline.apps.HelplineAdminConfig",
     "cases",
     "referrals",
+    "referrals.sop",
     "integrations.twilio",
     "integrations.ncmec",
 ]
