@@ -1,0 +1,229 @@
+"""The agency directory in the admin; every save goes through referrals.services.agencies.
+
+Regions, languages, needs and fields are typed as plain lists ("KE-047, KE-001");
+delivery settings and secrets as one ``name = value`` per line. Secrets are
+write-only: the box is always empty, typing a value replaces that one secret,
+and the view is marked so that Django's error reports leave them out. Agencies are
+never deleted (referrals point at them): switch one off instead.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from helpline.admin.lines import adopt
+from helpline.models import Role
+from referrals.document_fields import SHAREABLE_FIELDS
+from referrals.models import Agency, AgencyMembership
+from referrals.services.agencies import PLAIN_FIELDS, agency_clean, agency_create, agency_membership_set, agency_update
+from referrals.transports import transports_registered
+
+REASON_HELP = _("Kept in the audit trail with who made the change.")
+
+
+class ListField(forms.CharField):
+    """Items separated by commas or spaces <-> a list."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return [item for item in str(value or "").replace(",", " ").replace(";", " ").split() if item]
+
+    def has_changed(self, initial, data):
+        return self.to_python(data) != (initial or [])
+
+
+class PairsField(forms.CharField):
+    """One ``name = value`` per line <-> a dict."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{key} = {item}" for key, item in value.items())
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return value
+        pairs = {}
+        for number, line in enumerate(str(value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, sep, item = line.partition("=")
+            if not sep or not key.strip():
+                raise ValidationError(_("Line %(number)d: write name = value.") % {"number": number})
+            pairs[key.strip()] = item.strip()
+        return pairs
+
+    def has_changed(self, initial, data):
+        return self.to_python(data) != (initial or {})
+
+
+class AgencyForm(forms.ModelForm):
+    regions = ListField(label=_("Regions"), required=False, help_text=_("Region codes it covers, such as KE-047."))
+    languages = ListField(label=_("Languages"), required=False, help_text=_("Such as en, sw."))
+    needs = ListField(
+        label=_("Needs served"),
+        required=False,
+        help_text=_("Taxonomy codes it helps with (a code covers the codes below it); empty: any need."),
+    )
+    fields = forms.MultipleChoiceField(
+        label=_("Fields it may receive"),
+        required=False,
+        choices=[(path, label) for path, (label, _protected) in SHAREABLE_FIELDS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Nothing else about a case ever reaches this agency."),
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    transport = forms.ChoiceField(label=_("Delivery method"))
+    transport_config = PairsField(
+        label=_("Delivery settings"), required=False, help_text=_("One name = value per line, such as url = https://…")
+    )
+    secrets = PairsField(
+        label=_("Replace secrets"),
+        required=False,
+        help_text=_(
+            "One name = value per line (such as signing_secret = …). Stored encrypted, never shown again; "
+            "secrets not named here are kept."
+        ),
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500, help_text=REASON_HELP)
+
+    class Meta:
+        model = Agency
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "national",
+            "description",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "hours",
+            "active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["transport"].choices = [(t.name, t.label) for t in transports_registered()]
+        if self.instance.pk is not None:
+            for name in ("regions", "languages", "needs", "fields", "transport", "transport_config"):
+                self.initial[name] = getattr(self.instance, name)
+            secret_names = ", ".join(self._secret_names()) or "-"
+            self.fields["secrets"].help_text = _(
+                "Stored encrypted, never shown again; secrets not named here are kept. This method's secrets: %(names)s"
+            ) % {"names": secret_names}
+        self.fields["secrets"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def _secret_names(self):
+        for transport in transports_registered():
+            if transport.name == self.instance.transport:
+                return list(transport.secret_fields)
+        return []
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {key: cleaned.get(key) for key in PLAIN_FIELDS if key in cleaned}
+        secrets = dict(cleaned.get("secrets") or {})
+        if self.instance.pk is not None and values.get("transport") == self.instance.transport:
+            # Secrets not typed again are kept: count them as present without reading them here.
+            secrets = {name: "kept" for name in self._secret_names()} | {k: v for k, v in secrets.items() if v}
+        try:
+            agency_clean(values, secrets=secrets)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    form = AgencyForm
+    list_display = ["name", "code", "kind", "national", "transport", "active"]
+    list_filter = ["kind", "national", "active", "transport"]
+    search_fields = ["name", "code"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "description", "active"]}),
+        (_("Where and for whom"), {"fields": ["regions", "national", "languages", "needs"]}),
+        (_("Contact"), {"fields": ["phone", "email", "website", "address", "hours"]}),
+        (_("Delivery"), {"fields": ["transport", "transport_config", "secrets", "fields"]}),
+        (_("Why"), {"fields": ["reason"]}),
+    ]
+
+    @method_decorator(sensitive_post_parameters("secrets"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        values = {key: data[key] for key in PLAIN_FIELDS if key in data}
+        if change:
+            saved = agency_update(
+                actor=request.user,
+                agency=obj,
+                secrets=data.get("secrets") or {},
+                reason=data.get("reason", ""),
+                **values,
+            )
+        else:
+            saved = agency_create(
+                actor=request.user, secrets=data.get("secrets") or {}, reason=data.get("reason", ""), **values
+            )
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        """Agencies have nothing related to save here."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500, help_text=REASON_HELP)
+
+    class Meta:
+        model = AgencyMembership
+        fields = ["user", "agency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = get_user_model().objects.filter(staff__role=Role.AUTHORITY)
+
+
+@admin.register(AgencyMembership)
+class AgencyMembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
+    list_display = ["user", "agency"]
+    list_select_related = ["user", "agency"]
+    list_filter = ["agency"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = agency_membership_set(
+            actor=request.user, user=data.get("user") or obj.user, agency=data["agency"], reason=data.get("reason", "")
+        )
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related."""
+
+    def delete_model(self, request, obj):
+        agency_membership_set(actor=request.user, user=obj.user, agency=None)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user"):
+            agency_membership_set(actor=request.user, user=membership.user, agency=None)
