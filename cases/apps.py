@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,11 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        from cases import actions  # noqa: F401 - registers the audit actions cases emits
+        from cases.services.retention import retention_run
+        from helpline.periodic import periodic_register
+
+        # Retention deadlines are days long: hourly is plenty, and a run that finds nothing is cheap.
+        periodic_register(name="cases.retention_run", every=timedelta(hours=1), run=retention_run)

@@ -1,3 +1,4 @@
+from cases.models.approval import CASE_CLOSURE, Approval, ApprovalStatus, BreakGlassAccess
 from cases.models.case import (
     LIVE_STATUSES,
     Case,
@@ -21,10 +22,16 @@ from cases.models.choices import (
     Relationship,
     RiskLevel,
 )
+from cases.models.retention import RetentionPolicy
 from cases.models.taxonomy import Category, CategoryMapping, LineCaseSettings, TaxonomyVersion
 from cases.models.wrapup import ContactWrapup, WrapupStatus
 
 __all__ = [
+    "CASE_CLOSURE",
+    "Approval",
+    "ApprovalStatus",
+    "BreakGlassAccess",
+    "RetentionPolicy",
     "LIVE_STATUSES",
     "ActionTaken",
     "AgeBand",
