@@ -6,3 +6,10 @@ class SopConfig(AppConfig):
     name = "referrals.sop"
     label = "sop"
     verbose_name = _("Standard operating procedures")
+
+    def ready(self):
+        from helpline.demo import demo_extension_register
+        from referrals.sop import actions  # noqa: F401 - registers the audit actions of SOPs
+        from referrals.sop.demo import sop_demo_load
+
+        demo_extension_register(sop_demo_load)
