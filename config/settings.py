@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "referrals.sop",
     "integrations.twilio",
     "integrations.ncmec",
+    "integrations.webhook",
 ]
 
 MIDDLEWARE = [

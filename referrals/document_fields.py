@@ -65,5 +65,7 @@ def field_paths_expand(paths) -> set[str]:
 
 
 def field_paths_unknown(paths) -> list[str]:
-    """The paths that name no shareable field (for a clear error to an administrator)."""
-    return [path for path in paths if path not in SHAREABLE_FIELDS and path not in PARENTS]
+    """The paths that name no shareable field (for a clear error to an administrator).
+
+    ``consent`` is accepted (SOPs may name it) though it always goes out with the envelope."""
+    return [path for path in paths if path not in SHAREABLE_FIELDS and path not in PARENTS and path != "consent"]

@@ -65,6 +65,8 @@ class DeliveryReceipt:
     external_reference: str = ""
     # A plain-words note for the referral's timeline; no protected content.
     detail: str = ""
+    # The receiver acknowledged the referral in its answer (a webhook answering {"acknowledged": true}).
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True)
