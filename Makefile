@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses). None by
+# default: a client's own header must not move its login failures or chats to another address.
+TRUSTED_PROXIES ?=
+# uvicorn refuses WebSocket frames above this before reading them: the chat's own limit
+# (helpline.webchat.options.MAX_FRAME_BYTES; a test keeps the two equal).
+WS_MAX_SIZE := 16384
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
 
 # The suite needs real PostgreSQL and Redis; these are the project machines' defaults.
@@ -26,7 +32,8 @@ run: $(STAMP)
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (health: http://127.0.0.1:$(PORT)/healthz). Stop with Ctrl+C."
 	@echo "Children's web chat: http://127.0.0.1:$(PORT)/chat/demo/"
 	@echo "Send a test SMS through the signed webhook: $(PY) manage.py simulate_sms --url http://127.0.0.1:$(PORT) --from +15551230001 \"hello\""
-	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log
+	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log \
+	  --proxy-headers --forwarded-allow-ips '$(TRUSTED_PROXIES)' --ws-max-size $(WS_MAX_SIZE)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,7 +18,7 @@ from helpline.realtime import contact_group
 from helpline.webchat import selectors, services
 from helpline.webchat.options import (
     FRAMES_PER_WINDOW,
-    MAX_FRAME_CHARS,
+    MAX_FRAME_BYTES,
     MESSAGES_PER_WINDOW,
     RATE_WINDOW_SECONDS,
 )
@@ -62,6 +62,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         self.shown: set[str] = set()
         # Server ids of the messages this connection posted (events about them are ours).
         self.posted: set[str] = set()
+        # Survey answers per socket; messages are counted per token by the service.
         self.messages_window = RateWindow(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
         self.frames_window = RateWindow(FRAMES_PER_WINDOW, RATE_WINDOW_SECONDS)
         line_slug = self.scope["url_route"]["kwargs"]["line_slug"]
@@ -103,7 +104,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         if text_data is None:
             await self._error("invalid")
             return
-        if len(text_data) > MAX_FRAME_CHARS:
+        # uvicorn refuses larger frames itself (--ws-max-size); this covers other servers.
+        if len(text_data) > MAX_FRAME_BYTES // 4 and len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
             await self._error("frame_too_large")
             return
         try:
@@ -179,10 +181,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         if self.token is None:
             await self._error("hello_first", client_id)
             return
-        if not self.messages_window.allow():
-            await self._error("slow_down", client_id)
-            return
         try:
+            # Counted per token across sockets by the service.
             inbound = await database_sync_to_async(services.webchat_message_post)(
                 endpoint=self.endpoint,
                 token=self.token,

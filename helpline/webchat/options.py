@@ -16,12 +16,16 @@ AGE_BANDS = [
 AGE_BAND_VALUES = frozenset(value for value, _label in AGE_BANDS)
 
 MAX_BODY_CHARS = 1000
-# A frame holds one message and a little JSON around it; anything far larger is not our page.
-MAX_FRAME_CHARS = 8 * 1024
-# Per connection: a child typing fast stays well under this, a script does not.
+# A frame holds one message (1000 characters, at most 4 UTF-8 bytes each) and a little JSON
+# around it; anything larger is not our page. The ASGI server refuses larger frames before
+# reading them: `make run` and the production recipe pass this as uvicorn's --ws-max-size.
+MAX_FRAME_BYTES = 16 * 1024
+# Per conversation token, across all its sockets (counted in the cache, Redis in production):
+# a child typing fast stays well under this, a script does not. Each socket also has its own
+# ceiling on frames of any kind.
 MESSAGES_PER_WINDOW = 10
 FRAMES_PER_WINDOW = 40
-RATE_WINDOW_SECONDS = 10.0
+RATE_WINDOW_SECONDS = 10
 # A conversation that ended longer ago than this is not shown again: a tab the child
 # closed and someone else reopened (browsers restore sessionStorage) starts afresh.
 RESUME_ENDED_SECONDS = 15 * 60

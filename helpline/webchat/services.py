@@ -29,7 +29,9 @@ from helpline.webchat.options import (
     AGE_BAND_VALUES,
     MAX_BODY_CHARS,
     MAX_SURVEY_ANSWERS,
+    MESSAGES_PER_WINDOW,
     NEW_CHATS_WINDOW_SECONDS,
+    RATE_WINDOW_SECONDS,
     RESUME_ENDED_SECONDS,
     language_codes,
 )
@@ -160,9 +162,17 @@ def _new_chat_allowed(client_address: str) -> bool:
     if not client_address:
         return True
     key = f"webchat:new:{blind_index(kind=IdentifierKind.HANDLE, value=client_address)}"
-    cache.add(key, 0, timeout=NEW_CHATS_WINDOW_SECONDS)
+    return _within_limit(key, settings.HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS, NEW_CHATS_WINDOW_SECONDS)
+
+
+def _within_limit(key: str, limit: int, seconds: int) -> bool:
+    """Count one more event under ``key``; at most ``limit`` in the ``seconds`` after the first.
+
+    The count lives in the cache, shared by every socket and (with Redis) every process.
+    """
+    cache.add(key, 0, timeout=seconds)
     try:
-        return cache.incr(key) <= settings.HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS
+        return cache.incr(key) <= limit
     except ValueError:  # expired between add and incr
         return True
 
@@ -174,6 +184,8 @@ def webchat_message_post(
 
     ``client_id`` is the page's own id for the message and becomes the
     provider id, so a message resent after a reconnect is stored once.
+    Refused with "slow_down" past MESSAGES_PER_WINDOW for the token, counted
+    across every socket that uses it (a script opening more sockets gains nothing).
     """
     if not token_is_valid(token) or not isinstance(body, str) or not isinstance(client_id, str):
         raise WebChatError("invalid")
@@ -190,6 +202,9 @@ def webchat_message_post(
         body.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from a hand-made frame; the vault refuses it
         raise WebChatError("invalid") from None
+    sender_index = sender_index_for(channel=Channel.WEBCHAT, address=token)
+    if not _within_limit(f"webchat:msgs:{sender_index}", MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS):
+        raise WebChatError("slow_down")
     inbound = message_receive(
         endpoint=endpoint,
         sender=token,
@@ -198,7 +213,7 @@ def webchat_message_post(
         language=language_clean(language),
         age_band=age_band_clean(age_band),
     )
-    if inbound.duplicate and inbound.contact.sender_index != sender_index_for(channel=Channel.WEBCHAT, address=token):
+    if inbound.duplicate and inbound.contact.sender_index != sender_index:
         # The id is another conversation's: say nothing about it.
         raise WebChatError("invalid")
     return inbound

@@ -194,7 +194,7 @@ async def test_broken_frames_get_error_frames_and_the_socket_stays_open(chat_end
         await tab.send_text(text)
         frame = await tab.receive()
         assert frame["type"] == "error" and frame["code"] == "invalid", text
-    await tab.send_text('{"type": "message", "body": "' + "x" * 10_000 + '"}')
+    await tab.send_text('{"type": "message", "body": "' + "x" * 20_000 + '"}')
     assert (await tab.receive())["code"] == "frame_too_large"
     await tab.communicator.send_to(bytes_data=b"\x00\x01")
     assert (await tab.receive())["code"] == "invalid"
