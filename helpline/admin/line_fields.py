@@ -144,6 +144,7 @@ def languages_for_form(*, form, field_name: str = "languages") -> list[str]:
     if typed is not None:
         candidates = [*LanguageListField().to_python(typed), *candidates]
     candidates += list((instance.risk_phrases or {}).keys())
+    candidates += list((instance.safety_message or {}).keys())
     for question in instance.survey or []:
         candidates += list((question.get("text") or {}).keys())
     for code in candidates:
@@ -217,6 +218,33 @@ class PhrasesByLanguageField(StructuredField):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class TextByLanguageField(StructuredField):
+    """{"en": "one text", "fr": "..."}: a message written per language; an empty one is left out."""
+
+    widget = PhrasesByLanguageWidget
+    max_length = 1000
+
+    def empty(self):
+        return {}
+
+    def to_python(self, value):
+        result = {}
+        for code, text in (value or {}).items():
+            text = "\n".join(text) if isinstance(text, list) else str(text or "")
+            text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+            if text:
+                result[code] = text
+        return result
+
+    def validate(self, value):
+        too_long = [code for code, text in value.items() if len(text) > self.max_length]
+        if too_long:
+            raise ValidationError(
+                _("%(language)s: at most %(limit)d characters.")
+                % {"language": language_name(too_long[0]), "limit": self.max_length}
+            )
 
 
 # --- the post-contact survey -------------------------------------------------------------

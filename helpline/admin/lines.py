@@ -16,6 +16,7 @@ from helpline.admin.line_fields import (
     OpeningExceptionsField,
     PhrasesByLanguageField,
     SurveyField,
+    TextByLanguageField,
     WeeklyHoursField,
     languages_for_form,
 )
@@ -47,10 +48,11 @@ def adopt(obj, saved) -> None:
 # Every field of the line form, in order. A new Helpline field shows once it is listed here.
 LINE_FIELDSETS = [
     (None, {"fields": ["name", "slug", "languages", "timezone"]}),
+    (_("Web chat"), {"fields": ["chat_display_name", "emergency_number", "quick_exit_url"]}),
     (_("Automatic replies"), {"fields": ["busy_message", "out_of_hours_message", "blocked_message"]}),
     (_("Opening hours"), {"fields": ["opening_hours", "opening_exceptions"]}),
-    (_("Risk"), {"fields": ["risk_phrases", "wait_alert_seconds"]}),
-    (_("Web chat safety"), {"fields": ["emergency_number", "quick_exit_url"]}),
+    (_("Risk"), {"fields": ["risk_phrases", "safety_message"]}),
+    (_("Waiting times"), {"fields": ["wait_alert_seconds", "reply_amber_seconds", "reply_red_seconds"]}),
     (_("Post-contact survey"), {"fields": ["survey"]}),
     (_("Why"), {"fields": ["reason"]}),
 ]
@@ -88,6 +90,14 @@ class HelplineForm(forms.ModelForm):
             "and asks the counsellor to confirm the risk. Whole words only; capitals do not matter."
         ),
     )
+    safety_message = TextByLanguageField(
+        label=_("Safety message for sextortion"),
+        required=False,
+        help_text=_(
+            "Offered to the counsellor when they confirm a sextortion risk, sent only when they click. "
+            "For example: do not pay, do not send more, it is not your fault, we can help you get images removed."
+        ),
+    )
     survey = SurveyField(
         label=_("Post-contact survey"),
         required=False,
@@ -117,7 +127,7 @@ class HelplineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         languages = languages_for_form(form=self)
-        for name in ("risk_phrases", "survey"):
+        for name in ("risk_phrases", "safety_message", "survey"):
             if name in self.fields:
                 self.fields[name].widget.languages = languages
         if "survey" in self.fields:
@@ -126,6 +136,13 @@ class HelplineForm(forms.ModelForm):
             self.fields["survey"].default_language = (main or languages)[0]
         if self.instance.pk:
             self.fields.pop("webchat", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        amber, red = cleaned.get("reply_amber_seconds"), cleaned.get("reply_red_seconds")
+        if amber is not None and red is not None and red <= amber:
+            self.add_error("reply_red_seconds", _("Red comes after amber: give more seconds than for amber."))
+        return cleaned
 
 
 @admin.register(Helpline)
@@ -171,7 +188,7 @@ class HelplineAdmin(admin.ModelAdmin):
 class CannedResponseForm(forms.ModelForm):
     class Meta:
         model = CannedResponse
-        fields = ["line", "language", "title", "body"]
+        fields = ["line", "language", "category", "title", "body"]
 
     def clean(self):
         cleaned = super().clean()
@@ -188,8 +205,8 @@ class CannedResponseForm(forms.ModelForm):
 @admin.register(CannedResponse)
 class CannedResponseAdmin(admin.ModelAdmin):
     form = CannedResponseForm
-    list_display = ["title", "line", "language"]
-    list_filter = ["line", "language"]
+    list_display = ["title", "category", "line", "language"]
+    list_filter = ["line", "language", "category"]
     search_fields = ["title"]
 
     def save_model(self, request, obj, form, change):

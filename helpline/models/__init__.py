@@ -13,6 +13,7 @@ from helpline.models.conversations import (
     MessageStatus,
     PendingStatus,
     RiskFlag,
+    RiskKind,
     SurveyResponse,
 )
 from helpline.models.jobs import PeriodicJobState
@@ -29,6 +30,7 @@ __all__ = [
     "ContactNote",
     "Draft",
     "RiskFlag",
+    "RiskKind",
     "SurveyResponse",
     "Channel",
     "ChannelEndpoint",

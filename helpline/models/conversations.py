@@ -50,6 +50,13 @@ class RiskFlag(models.TextChoices):
     CLEARED = "cleared", _("Cleared by a counsellor")
 
 
+class RiskKind(models.TextChoices):
+    """What kind of risk a counsellor confirmed, where the line has guidance for it."""
+
+    GENERAL = "", _("Risk")
+    SEXTORTION = "sextortion", _("Sextortion")
+
+
 RISK_PRIORITY = 10
 
 # The longest message stored in either direction (an SMS of many segments, a long chat message).
@@ -72,6 +79,9 @@ class Contact(ProtectedRecord):
     risk_flag = models.CharField(_("risk flag"), max_length=16, choices=RiskFlag.choices, default=RiskFlag.NONE)
     risk_flag_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     risk_flag_at = models.DateTimeField(null=True, blank=True)
+    risk_kind = models.CharField(_("risk kind"), max_length=16, choices=RiskKind.choices, blank=True, default="")
+    # A short name staff use for the conversation ("C-4821"); random, never derived from the sender.
+    alias = models.CharField(_("alias"), max_length=16, blank=True, default="")
     # A contact from a blocked sender is stored closed and never queued.
     blocked = models.BooleanField(_("from a blocked sender"), default=False)
     language = models.CharField(_("language"), max_length=8, blank=True)
@@ -285,10 +295,13 @@ class CannedResponse(models.Model):
     line = models.ForeignKey(Helpline, on_delete=models.CASCADE, related_name="canned_responses")
     language = models.CharField(_("language"), max_length=8)
     title = models.CharField(_("title"), max_length=80)
+    category = models.CharField(
+        _("category"), max_length=60, blank=True, help_text=_("Replies are grouped by category in the picker.")
+    )
     body = models.TextField(_("text"))
 
     class Meta:
-        ordering = ["title"]
+        ordering = ["category", "title"]
         verbose_name = _("prepared reply")
         verbose_name_plural = _("prepared replies")
 

@@ -30,6 +30,20 @@ class Helpline(models.Model):
     wait_alert_seconds = models.PositiveIntegerField(
         _("wait alert"), default=180, help_text=_("Supervisors are alerted when someone waits longer (seconds).")
     )
+    # Seconds a child may wait for a counsellor's reply before the console shows it amber, then red;
+    # supervisors are alerted at red.
+    reply_amber_seconds = models.PositiveIntegerField(
+        _("reply wait: amber after"),
+        default=120,
+        help_text=_("Seconds a child waits for a reply before it shows amber."),
+    )
+    reply_red_seconds = models.PositiveIntegerField(
+        _("reply wait: red after"),
+        default=300,
+        help_text=_("Seconds a child waits for a reply before it shows red and supervisors are alerted."),
+    )
+    # {"en": "Do not pay ...", "fr": ...}: offered to the counsellor, sent only when they click.
+    safety_message = models.JSONField(_("sextortion safety message"), default=dict, blank=True)
     # Shown to a child in the web chat ("In danger now? Call 116."); a short number, not a sentence.
     emergency_number = models.CharField(
         _("emergency number"),
@@ -44,6 +58,12 @@ class Helpline(models.Model):
         blank=True,
         validators=[URLValidator(schemes=["https"])],
         help_text=_("An ordinary https address the web chat's quick exit opens instead of the chat."),
+    )
+    chat_display_name = models.CharField(
+        _("name in the chat header"),
+        max_length=60,
+        blank=True,
+        help_text=_("A neutral name for the web chat's header, so someone glancing at the phone learns nothing."),
     )
     # [{"id": "helped", "text": {"en": "Did this conversation help you?"}, "choices": ["yes", "a little", "no"]}]
     survey = models.JSONField(_("post-contact survey"), default=list, blank=True)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from helpline.aliases import alias_new
 from helpline.hours import line_is_open
 from helpline.models import (
     Channel,
@@ -225,6 +226,7 @@ def contact_open(*, endpoint, sender, sender_index, language, age_band, blocked=
         language=language or (line.languages[0] if line.languages else ""),
         age_band=age_band,
         blocked=blocked,
+        alias=alias_new(line_id=line.pk),
         status=ContactStatus.CLOSED if blocked else ContactStatus.WAITING,
         ended_at=(now or timezone.now()) if blocked else None,
     )

@@ -20,7 +20,10 @@ class CodeForm(forms.Form):
     token = forms.CharField(
         label=_("Code"),
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        # Not inputmode="numeric": backup codes have letters, and a phone's number pad cannot type them.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
+        ),
     )
 
 

@@ -129,3 +129,21 @@ def test_a_quick_exit_address_must_be_an_ordinary_https_page(chat_endpoint, addr
 
     with pytest.raises(ValidationError):
         helpline_update(actor=None, line=chat_endpoint.line, values={"quick_exit_url": address})
+
+
+def test_header_shows_the_lines_neutral_name_and_the_pre_chat_its_emergency_number(client, chat_endpoint, demo_line):
+    demo_line.chat_display_name = "Talk"
+    demo_line.emergency_number = "112"
+    demo_line.save()
+    body = client.get("/chat/demo/").content.decode()
+    assert '<span class="line-name">Talk</span>' in body
+    assert demo_line.name not in body
+    prechat = body.split('id="prechat"')[1].split("</section>")[0]
+    assert "In danger now? Call 112." in prechat
+
+
+def test_without_settings_the_header_shows_the_line_name(client, chat_endpoint, demo_line):
+    body = client.get("/chat/demo/").content.decode()
+    assert f'<span class="line-name">{demo_line.name}</span>' in body
+    prechat = body.split('id="prechat"')[1].split("</section>")[0]
+    assert "In danger now" not in prechat
