@@ -220,10 +220,27 @@ class PhrasesByLanguageField(StructuredField):
             raise ValidationError(errors)
 
 
+class TextByLanguageWidget(PhrasesByLanguageWidget):
+    """One text per language; each input's label names the field too, so it differs from the phrases' inputs."""
+
+    template_name = "helpline/admin/widgets/text_by_language.html"
+    row_label = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["row_label"] = self.row_label
+        return context
+
+
 class TextByLanguageField(StructuredField):
     """{"en": "one text", "fr": "..."}: a message written per language; an empty one is left out."""
 
-    widget = PhrasesByLanguageWidget
+    widget = TextByLanguageWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.row_label = self.label or ""
+
     max_length = 1000
 
     def empty(self):

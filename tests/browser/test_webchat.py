@@ -113,7 +113,9 @@ def test_closed_line_shows_help_and_opens_no_socket(page, chat_url, demo_line):
     page.on("websocket", lambda socket: sockets.append(socket.url))
     page.goto(chat_url)
     expect(page.get_by_text("We open at 8 tomorrow.")).to_be_visible()
-    expect(page.get_by_text("If you are in danger now, call your local emergency number.")).to_be_visible()
+    expect(
+        page.locator("#closed").get_by_text("If you are in danger now, call your local emergency number.")
+    ).to_be_visible()
     assert page.locator("#prechat").is_hidden()
     page.wait_for_timeout(300)
     assert sockets == []

@@ -29,6 +29,8 @@ def line_form(**changes):
         "out_of_hours_message": "",
         "blocked_message": "",
         "wait_alert_seconds": "180",
+        "reply_amber_seconds": "120",
+        "reply_red_seconds": "300",
         "opening_hours-ranges": "2",
         "opening_exceptions-rows": "2",
         "survey-rows": "2",
@@ -270,3 +272,21 @@ def test_a_prepared_reply_in_a_language_the_line_does_not_use_is_refused(admin_c
     assert response.status_code == 200
     assert "Demo line works in en, fr, sw; choose one of them." in response.content.decode()
     assert not CannedResponse.objects.exists()
+
+
+def test_reply_wait_thresholds_red_must_come_after_amber(admin_client, demo_line):
+    response = admin_client.post(change_url(demo_line), line_form(reply_amber_seconds="300", reply_red_seconds="60"))
+    assert response.status_code == 200
+    assert "Red comes after amber" in response.content.decode()
+    demo_line.refresh_from_db()
+    assert (demo_line.reply_amber_seconds, demo_line.reply_red_seconds) == (120, 300)
+    assert admin_client.post(change_url(demo_line), line_form(reply_amber_seconds="60")).status_code == 302
+    demo_line.refresh_from_db()
+    assert demo_line.reply_amber_seconds == 60
+
+
+def test_safety_message_is_written_per_language(admin_client, demo_line):
+    data = line_form(safety_message_en="Do not pay.\nIt is not your fault.", safety_message_sw="Usilipe.")
+    assert admin_client.post(change_url(demo_line), data).status_code == 302
+    demo_line.refresh_from_db()
+    assert demo_line.safety_message == {"en": "Do not pay.\nIt is not your fault.", "sw": "Usilipe."}
