@@ -82,8 +82,8 @@ def test_the_manager_sets_risk_phrases_survey_and_opening_hours(manager_page, li
     page.goto(f"{live_server_url}/admin/helpline/helpline/{demo_line.pk}/change/")
     check_page(page, "line form")
 
-    page.get_by_label("English (en)").fill("kill myself\nhe is here now")
-    page.get_by_label("Swahili (sw)").fill("nataka kufa")
+    page.get_by_label("English (en)", exact=True).fill("kill myself\nhe is here now")
+    page.get_by_label("Swahili (sw)", exact=True).fill("nataka kufa")
     page.get_by_label("Monday: opens (1)").fill("08:00")
     page.get_by_label("Monday: closes (1)").fill("20:00")
     page.get_by_label("Friday: opens (1)").fill("20:00")
