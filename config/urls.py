@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Each integration mounts its own webhooks under /integrations/<name>/.
     path("integrations/twilio/", include("integrations.twilio.urls")),
+    path("sop/", include("referrals.sop.urls")),
     path("", include("referrals.urls")),
     path("", include("helpline.urls")),
 ]

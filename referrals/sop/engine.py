@@ -405,6 +405,26 @@ def evaluate(facts: dict, sop: Sop) -> list[Proposal]:
     return proposals
 
 
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    description: str
+    fired: bool
+    seen: str  # what the conditions saw: why the rule fired, or the first thing that did not hold
+    proposals: tuple[Proposal, ...]
+
+
+def explain(facts: dict, sop: Sop) -> list[RuleResult]:
+    """Every rule of ``sop`` with whether it fires for ``facts`` and why (for a dry run); same order as ``evaluate``."""
+    proposals = evaluate(facts, sop)
+    results = []
+    for rule in sop.rules:
+        fired, seen = rule.when.evaluate(facts)
+        own = tuple(proposal for proposal in proposals if proposal.rule_id == rule.id)
+        results.append(RuleResult(rule.id, rule.description, fired, seen, own))
+    return results
+
+
 _PROTECTED_NOTE = "not the caregiver: the caregiver is recorded as the alleged perpetrator"
 
 

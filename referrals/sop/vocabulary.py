@@ -5,6 +5,8 @@ The values follow the case-facts contract (``cases.selectors.case_facts``) and t
 canonical referral document (docs/referral-document.schema.json).
 """
 
+from referrals.document_fields import PARENTS, SHAREABLE_FIELDS
+
 RISK_LEVELS = ("none", "low", "medium", "high", "imminent")
 
 # Age bands of the case facts, with the youngest and oldest age each one covers (None: open or unknown).
@@ -44,34 +46,9 @@ OFFERS = ("report_remove",)
 
 URGENCIES = ("routine", "urgent", "immediate")
 
-# The dotted fields of the canonical referral document an agency may receive (``share: [...]``).
-# ``people`` and ``consent`` are whole objects; the rest are single fields.
-SHARE_FIELDS = (
-    "categories",
-    "risk_level",
-    "child.age_band",
-    "child.age",
-    "child.gender",
-    "child.region",
-    "child.name",
-    "child.phone",
-    "child.location",
-    "child.languages",
-    "people",
-    "people.role",
-    "people.relationship",
-    "people.age_band",
-    "people.name",
-    "people.online_identifiers",
-    "incident.platform",
-    "incident.urls",
-    "incident.imagery_exists",
-    "incident.immediate_danger",
-    "incident.occurred_on",
-    "incident.summary",
-    "consent",
-    "report_remove",
-)
+# The dotted fields of the canonical referral document an agency may receive (``share: [...]``), as
+# ``referrals.document_fields`` publishes them: single fields, and parents (``child``) for all below them.
+SHARE_FIELDS = (*SHAREABLE_FIELDS, *PARENTS)
 
 # ``jurisdiction:`` of a referral by kind: the case's region (falling back to the national agency), or national.
 JURISDICTION_CASE = "case"
