@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "integrations.twilio",
     "integrations.ncmec",
     "integrations.webhook",
+    "integrations.iwf",
 ]
 
 MIDDLEWARE = [
