@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "integrations.ncmec",
     "integrations.webhook",
     "integrations.iwf",
+    "integrations.cpims",
+    "integrations.email",
 ]
 
 MIDDLEWARE = [
