@@ -59,17 +59,29 @@ INCIDENT_TYPE_VALUES = (
     ENTICEMENT,
     OBSCENE_MATERIAL,
 )
-# (words found in a category code's segments, incident type)
+# (taxonomy codes, incident type): a category matches a code or any code below it
+# (cases/taxonomy/chi-2026.1.yaml); the first incident type with a match wins.
 INCIDENT_TYPES = (
-    (("trafficking",), SEX_TRAFFICKING),
-    (("sextortion", "grooming", "enticement"), ENTICEMENT),
     (
-        ("csam", "abuse_material", "livestream", "livestreamed", "self_generated", "imagery", "deepfake"),
+        ("violence.trafficking", "violence.ocsea.trafficking", "violence.commercial_sexual_exploitation"),
+        SEX_TRAFFICKING,
+    ),
+    (("violence.ocsea.sextortion", "violence.ocsea.grooming"), ENTICEMENT),
+    (
+        (
+            "violence.ocsea.csam_seen",
+            "violence.ocsea.csam_shared",
+            "violence.ocsea.self_generated",
+            "violence.ocsea.livestreamed",
+            "violence.ocsea.deepfake",
+        ),
         CHILD_PORNOGRAPHY,
     ),
-    (("unwanted_sexual_images", "obscene", "exposure"), OBSCENE_MATERIAL),
-    (("contact_abuse", "sexual_abuse", "molestation"), MOLESTATION),
+    (("violence.ocsea.unwanted_images",), OBSCENE_MATERIAL),
+    (("violence.ocsea.contact_abuse", "violence.sexual"), MOLESTATION),
 )
+SEXTORTION = "violence.ocsea.sextortion"
+PEER_ABUSE = "violence.ocsea.peer_abuse"
 ADULT_BANDS = {"18+", "unknown", ""}
 
 
@@ -79,13 +91,19 @@ def schema() -> xmlschema.XMLSchema:
 
 
 def incident_type_for(document: dict, default: str = "") -> str:
-    codes = [str(category.get("code", "")) for category in document.get("categories") or []]
-    for words, incident_type in INCIDENT_TYPES:
-        for code in codes:
-            segments = code.lower().split(".")
-            if any(word in segment for segment in segments for word in words):
-                return incident_type
+    codes = _codes(document)
+    for prefixes, incident_type in INCIDENT_TYPES:
+        if any(_under(code, prefix) for code in codes for prefix in prefixes):
+            return incident_type
     return default
+
+
+def _codes(document: dict) -> list[str]:
+    return [str((category or {}).get("code", "")) for category in document.get("categories") or []]
+
+
+def _under(code: str, prefix: str) -> bool:
+    return code == prefix or code.startswith(prefix + ".")
 
 
 def report_xml(document: dict, config: dict) -> bytes:
@@ -151,12 +169,14 @@ def _incident_summary(document: dict, config: dict) -> ET.Element:
 
 
 def _annotations(document: dict) -> list[str]:
-    codes = " ".join(str(category.get("code", "")) for category in document.get("categories") or [])
+    codes = _codes(document)
     found = []
-    if "sextortion" in codes:
+    if any(_under(code, SEXTORTION) for code in codes):
         found.append("sextortion")
     perpetrators = [p for p in document.get("people") or [] if p.get("role") == "alleged_perpetrator"]
-    if any(str(p.get("age_band") or "") not in ADULT_BANDS for p in perpetrators):
+    if any(_under(code, PEER_ABUSE) for code in codes) or any(
+        str(p.get("age_band") or "") not in ADULT_BANDS for p in perpetrators
+    ):
         found.append("minorToMinorInteraction")
     return found
 

@@ -5,7 +5,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from helpline.outbox import DeliveryError
-from integrations.ncmec.report import CHILD_PORNOGRAPHY, ENTICEMENT, OBSCENE_MATERIAL, report_xml
+from integrations.ncmec.report import (
+    CHILD_PORNOGRAPHY,
+    ENTICEMENT,
+    MOLESTATION,
+    OBSCENE_MATERIAL,
+    SEX_TRAFFICKING,
+    report_xml,
+)
 from referrals.transports import transport_get
 from tests.integrations.referral_documents import (
     CHILD_NAME,
@@ -63,9 +70,12 @@ def test_what_is_not_shared_is_left_out_never_made_up(ncmec_schema):
     ("code", "expected"),
     [
         ("violence.ocsea.csam_shared", CHILD_PORNOGRAPHY),
-        ("violence.ocsea.livestreamed_abuse", CHILD_PORNOGRAPHY),
-        ("violence.ocsea.unwanted_sexual_images", OBSCENE_MATERIAL),
+        ("violence.ocsea.livestreamed", CHILD_PORNOGRAPHY),
+        ("violence.ocsea.self_generated.coerced", CHILD_PORNOGRAPHY),
+        ("violence.ocsea.unwanted_images", OBSCENE_MATERIAL),
         ("violence.ocsea.grooming", ENTICEMENT),
+        ("violence.trafficking", SEX_TRAFFICKING),
+        ("violence.sexual", MOLESTATION),
     ],
 )
 def test_the_incident_type_follows_the_taxonomy_code(code, expected):
@@ -73,6 +83,25 @@ def test_the_incident_type_follows_the_taxonomy_code(code, expected):
     document["categories"] = [{"code": code, "label": "x"}]
 
     assert _find(report_xml(document, {}), "incidentSummary/incidentType") == [expected]
+
+
+@pytest.mark.parametrize(
+    "code", ["violence.ocsea.sexual_harassment", "violence.sexual_harassment", "physical_health.sexual_reproductive"]
+)
+def test_a_code_is_matched_as_a_whole_never_by_a_word_inside_it(code):
+    document = full_document()
+    document["categories"] = [{"code": code, "label": "x"}]
+
+    with pytest.raises(DeliveryError):
+        report_xml(document, {})
+
+
+def test_peer_abuse_marks_the_report_minor_to_minor():
+    document = full_document()
+    document["categories"].append({"code": "violence.ocsea.peer_abuse", "label": "Peer abuse"})
+    document["people"] = []
+
+    assert _find(report_xml(document, {}), "incidentSummary/reportAnnotations/minorToMinorInteraction") == ["true"]
 
 
 def test_a_perpetrator_under_18_marks_the_report_minor_to_minor():
