@@ -13,6 +13,7 @@ class HelplineConfig(AppConfig):
 
     def ready(self):
         from helpline import actions  # noqa: F401 - registers the audit actions helpline emits
+        from helpline.audit.linker import audit_link_pending
         from helpline.models import Role
         from helpline.navigation import nav_register
         from helpline.outbox import outboxes_sweep
@@ -30,6 +31,8 @@ class HelplineConfig(AppConfig):
         nav_register(role=Role.SUPERVISOR, label=_("Sign-in lockouts"), url_name="helpline:login_lockouts", order=30)
         nav_register(role=Role.ADMIN, label=_("Administration"), url_name="admin:index", order=10)
 
+        # Every tick: events wait for their place in the audit chain only seconds (docs/AUDIT.md).
+        periodic_register(name="audit.link", every=timedelta(seconds=4), run=audit_link_pending)
         periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
         periodic_register(name="sessions.clear_expired", every=timedelta(hours=1), run=sessions_clear_expired)
         periodic_register(name="inbound.receipts_expire", every=timedelta(hours=1), run=inbound_receipts_expire)

@@ -68,8 +68,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         "reason",
         "details",
         "ip_address",
-        "prev_hash",
-        "hash",
+        "chain_position",
+        "chain_prev_hash",
+        "chain_hash",
     )
     readonly_fields = (
         "id",
@@ -85,9 +86,31 @@ class AuditEventAdmin(admin.ModelAdmin):
         "reason",
         "details",
         "ip_address",
-        "prev_hash",
-        "hash",
+        "chain_position",
+        "chain_prev_hash",
+        "chain_hash",
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("link")
+
+    def _link(self, event):
+        return getattr(event, "link", None)
+
+    @admin.display(description=_("position in the chain"))
+    def chain_position(self, event):
+        link = self._link(event)
+        return link.position if link else _("not linked yet")
+
+    @admin.display(description=_("previous hash"))
+    def chain_prev_hash(self, event):
+        link = self._link(event)
+        return link.prev_hash if link else "-"
+
+    @admin.display(description=_("hash"))
+    def chain_hash(self, event):
+        link = self._link(event)
+        return link.hash if link else "-"
 
     @admin.display(description=_("action"), ordering="action")
     def action_shown(self, event):

@@ -8,4 +8,4 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self):
-        from helpline.audit import signals  # noqa: F401
+        from helpline.audit import checks, signals  # noqa: F401

@@ -1,8 +1,12 @@
-"""The audit trail: an append-only, hash-chained table of events.
+"""The audit trail: an append-only table of events, and an append-only chain of keyed links over them.
 
-Rows are written only by ``helpline.audit.services.audit_record``. Nothing in
-the ORM can change or remove one (this module refuses), and on PostgreSQL a
-trigger refuses UPDATE and DELETE from any client (migration 0002).
+Events are written only by ``helpline.audit.services.audit_record``, without any
+lock: many transactions add events at once. The linker
+(``helpline.audit.linker.audit_link_pending``) then gives each committed event one
+``AuditLink``: its position in the one chain, the hash of the link before it, and a
+keyed hash over all of that and the event. Nothing in the ORM can change or remove
+either kind of row (this module refuses), and on PostgreSQL a trigger refuses UPDATE
+and DELETE on both tables from any client (migrations 0002 and 0003).
 """
 
 from django.db import models
@@ -28,7 +32,7 @@ class AuditEventQuerySet(models.QuerySet):
         _refuse("bulk_update()")
 
     def bulk_create(self, objs, *args, **kwargs):
-        # Each event must be linked to its predecessor under the chain lock.
+        # Events come only from audit_record, links only from the linker.
         _refuse("bulk_create()")
 
     # The private fast path that Collector uses for deletes.
@@ -59,8 +63,6 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64)
 
     objects = AuditEventManager()
 
@@ -78,12 +80,6 @@ class AuditEvent(models.Model):
             models.Index(fields=["created_at"], name="audit_created_idx"),
             models.Index(fields=["record_type", "record_id"], name="audit_record_idx"),
         ]
-        constraints = [
-            # Two events can never claim the same predecessor: a fork is impossible
-            # even if the chain lock were bypassed (the second writer fails instead).
-            models.UniqueConstraint(fields=["prev_hash"], name="audit_prev_hash_unique"),
-            models.UniqueConstraint(fields=["hash"], name="audit_hash_unique"),
-        ]
 
     def __str__(self):
         return f"#{self.pk} {self.action}"
@@ -91,11 +87,46 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             _refuse("changing an event")
-        # Set by audit_record once the event is linked under the chain lock.
-        if not getattr(self, "_linked", False):
+        # Set by audit_record, the only writer of events.
+        if not getattr(self, "_from_audit_record", False):
             _refuse("adding an event outside audit_record()")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         _refuse("deleting an event")
+
+
+class AuditLink(models.Model):
+    """An event's place in the one chain: position 1, 2, 3, ... without gaps, each linked to the one before."""
+
+    position = models.BigIntegerField(_("position"), primary_key=True)
+    # One link per event (unique): an event can never stand at two places in the chain.
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="link", verbose_name=_("event"))
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    linked_at = models.DateTimeField(_("linked"))
+
+    objects = AuditEventManager()
+
+    class Meta:
+        verbose_name = _("audit link")
+        verbose_name_plural = _("audit links")
+        ordering = ["position"]
+        base_manager_name = "objects"
+        default_manager_name = "objects"
+        constraints = [
+            # Two links can never claim the same predecessor: a fork is impossible even if
+            # the linker's lock were bypassed (the second linker fails instead).
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_link_prev_hash_unique"),
+            models.UniqueConstraint(fields=["hash"], name="audit_link_hash_unique"),
+        ]
+
+    def __str__(self):
+        return f"@{self.position} #{self.event_id}"
+
+    def save(self, *args, **kwargs):
+        _refuse("saving a link outside the linker")
+
+    def delete(self, *args, **kwargs):
+        _refuse("deleting a link")

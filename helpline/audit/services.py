@@ -8,13 +8,10 @@ from django.db import NotSupportedError, connections, router, transaction
 from django.utils import timezone
 
 from helpline.audit.actions import action_is_registered
-from helpline.audit.chain import GENESIS_HASH, canonical_json, event_hash
+from helpline.audit.chain import canonical_json
+from helpline.audit.linker import audit_link_pending
 from helpline.audit.models import AuditEvent
 from helpline.vault.redaction import redact
-
-# Every writer of the chain takes this PostgreSQL advisory lock; the value only
-# has to be the same everywhere ("audit" in ASCII).
-CHAIN_LOCK_KEY = 0x6175646974
 
 ACTION_PATTERN = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)+")
 MAX_ACTION_LENGTH = 64
@@ -56,54 +53,41 @@ def audit_record(
     the record instead (``record=case``) and let the reader open it through the
     vault, which audits that read in turn.
 
-    The event joins the caller's transaction, so it is rolled back with the
-    action it describes. On PostgreSQL the chain lock is then held until the
-    caller commits: record the event at the end of the transaction, after the
-    row locks the action needs, to keep the lock short and avoid lock-order deadlocks.
+    The event joins the caller's transaction, so it is committed with the action it
+    describes or not at all. No lock is taken: audited transactions run in parallel.
+    The linker (``helpline.audit.linker.audit_link_pending``, a periodic job) gives
+    the event its place in the keyed chain within seconds of the commit; on SQLite,
+    where every write transaction already holds the database's one write lock, it is
+    linked here at once.
     """
     actor_id, actor_username = _who(actor)
     subject_id, subject_username = _who(subject)
     record_type, record_id = _record_reference(record)
-    fields = {
-        "action": _clean_action(action),
-        "actor_id": actor_id,
-        "actor_username": actor_username,
-        "subject_id": subject_id,
-        "subject_username": subject_username,
-        "record_type": record_type,
-        "record_id": record_id,
-        "reason": redact(str(reason))[:MAX_REASON_LENGTH],
-        "details": _clean_details(details),
-        "ip_address": _client_address(request),
-    }
+    event = AuditEvent(
+        created_at=timezone.now(),
+        action=_clean_action(action),
+        actor_id=actor_id,
+        actor_username=actor_username,
+        subject_id=subject_id,
+        subject_username=subject_username,
+        record_type=record_type,
+        record_id=record_id,
+        reason=redact(str(reason))[:MAX_REASON_LENGTH],
+        details=_clean_details(details),
+        ip_address=_client_address(request),
+    )
+    event._from_audit_record = True
     using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using):
-        _chain_lock(connections[using])
-        prev_hash = (
-            AuditEvent.objects.using(using).order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
-        )
-        # Taken under the lock, so timestamps follow the chain's order.
-        fields["created_at"] = timezone.now()
-        event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash=prev_hash, fields=fields))
-        event._linked = True
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
         event.save(using=using)
-    return event
-
-
-def _chain_lock(connection) -> None:
-    """Serialise appends so that exactly one writer at a time reads the head and links to it."""
-    if connection.vendor == "postgresql":
-        # Transaction-scoped: released at the outermost commit or rollback, never leaked.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-    elif connection.vendor == "sqlite":
-        # The settings open every SQLite transaction with BEGIN IMMEDIATE, which
-        # already holds the database's single write lock. Were that changed, a
-        # second writer would fail with "database is locked" (and the unique
-        # prev_hash would refuse a fork), not silently fork the chain.
-        pass
+    elif vendor == "sqlite":
+        with transaction.atomic(using=using):
+            event.save(using=using)
+            audit_link_pending(using=using)
     else:
-        raise NotSupportedError(f"The audit trail supports PostgreSQL and SQLite, not {connection.vendor}.")
+        raise NotSupportedError(f"The audit trail supports PostgreSQL and SQLite, not {vendor}.")
+    return event
 
 
 def _who(user) -> tuple[int | None, str]:

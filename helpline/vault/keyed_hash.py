@@ -1,5 +1,6 @@
-"""Keyed hashes of secrets the application must recognise but never store: session keys,
-backup codes, the names typed into the login form.
+"""Keyed hashes of secrets the application must recognise but never store (session keys,
+backup codes, the names typed into the login form), and the audit chain's links, which
+only a holder of the key set can compute.
 
 ``keyed_hash(purpose=..., value=...)`` is HMAC-SHA256, as 64 hex characters, under a key
 derived for that purpose from the key set's index key with HKDF-SHA256 (RFC 5869,
@@ -28,6 +29,7 @@ class HashPurpose(StrEnum):
     SESSION_KEY = "session-key"
     BACKUP_CODE = "backup-code"
     LOGIN_NAME = "login-name"
+    AUDIT_CHAIN = "audit-chain"
 
 
 @lru_cache(maxsize=16)

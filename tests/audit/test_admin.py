@@ -4,7 +4,8 @@ import pytest
 
 from helpline import actions
 from helpline.audit import actions as audit_actions
-from helpline.audit.models import AuditEvent
+from helpline.audit.linker import audit_link_pending
+from helpline.audit.models import AuditEvent, AuditLink
 from helpline.audit.selectors import audit_chain_verify
 from helpline.models import SealedTOTPDevice
 from tests.conftest import login_verified
@@ -63,10 +64,12 @@ def test_adding_is_refused(admin_client):
 def test_detail_page_is_read_only_and_refuses_changes_and_deletion(admin_client):
     event = AuditEvent.objects.get(action=audit_actions.AUTH_LOGIN)
     url = f"{CHANGELIST}{event.pk}/change/"
+    assert "not linked yet" in admin_client.get(url).content.decode()
+    audit_link_pending()
     response = admin_client.get(url)
     assert response.status_code == 200
     content = response.content.decode()
-    assert event.hash in content
+    assert AuditLink.objects.get(event=event).hash in content
     assert 'name="_save"' not in content and "deletelink" not in content
     assert admin_client.post(url, {"action": "rewritten", "reason": "x"}).status_code == 403
     assert admin_client.get(f"{CHANGELIST}{event.pk}/delete/").status_code == 403

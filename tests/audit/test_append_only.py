@@ -3,7 +3,8 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from helpline.audit.models import AppendOnlyError, AuditEvent
+from helpline.audit.linker import audit_link_pending
+from helpline.audit.models import AppendOnlyError, AuditEvent, AuditLink
 from helpline.audit.selectors import audit_chain_verify
 from helpline.audit.services import audit_record
 
@@ -50,8 +51,8 @@ def test_bulk_writes_are_refused(event):
     assert AuditEvent.objects.get(pk=event.pk).reason == "original"
 
 
-def test_events_cannot_be_added_outside_the_chain(event):
-    fields = {"action": "test.forged", "created_at": event.created_at, "prev_hash": "1" * 64, "hash": "2" * 64}
+def test_events_cannot_be_added_outside_audit_record(event):
+    fields = {"action": "test.forged", "created_at": event.created_at}
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.create(**fields)
     with pytest.raises(AppendOnlyError):
@@ -62,15 +63,40 @@ def test_events_cannot_be_added_outside_the_chain(event):
     assert audit_chain_verify().intact
 
 
+def test_links_are_made_only_by_the_linker_and_never_changed(event):
+    forged = {"position": 1, "event": event, "prev_hash": "1" * 64, "hash": "2" * 64, "linked_at": event.created_at}
+    with pytest.raises(AppendOnlyError):
+        AuditLink.objects.create(**forged)
+    with pytest.raises(AppendOnlyError):
+        AuditLink.objects.bulk_create([AuditLink(**forged)])
+    assert not AuditLink.objects.exists()
+    audit_link_pending()
+    link = AuditLink.objects.get(event=event)
+    link.hash = "3" * 64
+    for attempt in (
+        link.save,
+        link.delete,
+        AuditLink.objects.all().delete,
+        lambda: AuditLink.objects.update(hash="3" * 64),
+        lambda: AuditLink.objects.bulk_update([link], ["hash"]),
+    ):
+        with pytest.raises(AppendOnlyError):
+            attempt()
+    assert audit_chain_verify().intact
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "sql",
     [
         "UPDATE audit_auditevent SET reason = 'rewritten' WHERE id = %s",
         "DELETE FROM audit_auditevent WHERE id = %s",
+        "UPDATE audit_auditlink SET hash = 'forged' WHERE event_id = %s",
+        "DELETE FROM audit_auditlink WHERE event_id = %s",
     ],
 )
 def test_postgresql_trigger_refuses_raw_update_and_delete(event, sql):
+    audit_link_pending()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [event.pk])
     stored = AuditEvent.objects.get(pk=event.pk)

@@ -1,4 +1,4 @@
-"""The embedded mode (SQLite, no trigger): the ORM refuses, and audit_verify names a changed or removed event.
+"""The embedded mode (SQLite, no trigger): events are linked as recorded; audit_verify names a changed or removed one.
 
 Runs the real commands in a subprocess against a fresh SQLite database, because
 the suite itself runs on PostgreSQL.
@@ -75,21 +75,35 @@ def test_sqlite_chain_detects_a_changed_and_a_removed_event(embedded):
 
     intact = manage("audit_verify")
     assert intact.returncode == 0, intact.stderr
-    assert intact.stdout.startswith("45 events, chain intact")
+    # On SQLite every event is linked as it is recorded: nothing waits for the linker.
+    assert intact.stdout.startswith("45 events linked, chain intact")
+    assert intact.stdout.strip().endswith("0 waiting for the linker")
 
     # No trigger on SQLite: anyone with the file can write to it, and the verifier must notice.
     with sqlite3.connect(database) as db:
         db.execute("UPDATE audit_auditevent SET reason = 'rewritten' WHERE id = 2")
     changed = manage("audit_verify")
     assert changed.returncode == 2
-    assert "event 2 was changed" in changed.stderr
+    assert "event 2 at position 2 was changed" in changed.stderr
 
     with sqlite3.connect(database) as db:
         db.execute("UPDATE audit_auditevent SET reason = 'event 1' WHERE id = 2")
     assert manage("audit_verify").returncode == 0
 
+    exported = manage("audit_verify", "--export")
+    assert exported.returncode == 0 and exported.stdout.strip().endswith("@45")
+
     with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM audit_auditlink WHERE event_id = 3")
         db.execute("DELETE FROM audit_auditevent WHERE id = 3")
     removed = manage("audit_verify")
     assert removed.returncode == 2
-    assert "event 4 does not link to event 2" in removed.stderr
+    assert "event 4 at position 4 follows a gap: position 3 is missing" in removed.stderr
+
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM audit_auditlink WHERE position >= 3")
+        db.execute("DELETE FROM audit_auditevent WHERE id >= 3")
+    assert manage("audit_verify").returncode == 0  # a shortened chain still links...
+    cut = manage("audit_verify", "--expect", exported.stdout.strip())
+    assert cut.returncode == 2  # ...but not to the copy held elsewhere
+    assert "the chain ends at position 2, before the expected position 45" in cut.stderr

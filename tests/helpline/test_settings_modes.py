@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.audit import roles
+
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x7!kP2q9#mZ4vL8wR1tY6uN3bC5dF0gH2jK4lQ7sA9eW1rT3yU5iO8pZ6xV"
 GOOD_KEYS = json.dumps(
@@ -49,10 +51,25 @@ def manage(env, *args):
     )
 
 
-def test_production_settings_pass_the_deploy_check(tmp_path):
-    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+@pytest.fixture
+def app_role_url(transactional_db, django_db_blocker):
+    yield from roles.app_role_database_url(django_db_blocker)
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path, app_role_url):
+    # Connected as an application role with the production grants (docs/OPERATIONS.md).
+    env = production_env(tmp_path, DATABASE_URL=app_role_url)
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_fails_when_the_application_could_rewrite_the_audit_trail(tmp_path, transactional_db):
+    # The suite's own role owns the tables (and is a superuser): the one-role recipe issue 9 item 3 broke.
+    owner_url = roles.database_url(roles.connection.settings_dict["USER"] or "postgres")
+    result = manage(production_env(tmp_path, DATABASE_URL=owner_url), "check", "--deploy")
+    assert result.returncode != 0
+    assert "helpline.audit.E003" in result.stderr and "append-only trigger" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ TEST_ACTIONS = (
     "test.details",
     "test.record",
     "test.concurrent",
+    "test.committed",
+    "test.uncommitted",
 )
 
 
