@@ -18,8 +18,8 @@ SEX = {"girl": "SFEM", "boy": "SMAL"}
 
 
 def case_report_json(document: dict, config: dict) -> bytes:
-    """Exactly the bytes CPIMS receives (what the preview shows)."""
-    return json.dumps(case_report(document, config), indent=2, ensure_ascii=False).encode()
+    """Exactly the bytes CPIMS receives (what the preview shows); a lone surrogate from a broken client becomes "?"."""
+    return json.dumps(case_report(document, config), indent=2, ensure_ascii=False).encode("utf-8", "replace")
 
 
 def national_codes(document: dict) -> list[tuple[str, str]]:

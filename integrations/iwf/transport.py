@@ -82,7 +82,9 @@ class IwfTransport:
     def render(self, request: DeliveryRequest) -> Rendered:
         planned = requests_for(request.document, request.config)
         preview = [{"method": "POST", "path": path, "body": body} for _kind, _key, path, body in planned]
-        return Rendered("application/json", json.dumps(preview, indent=2, ensure_ascii=False).encode())
+        return Rendered(
+            "application/json", json.dumps(preview, indent=2, ensure_ascii=False).encode("utf-8", "replace")
+        )
 
     def deliver(self, request: DeliveryRequest) -> DeliveryReceipt:
         problems = self.validate_config(request.config, request.secrets)
@@ -128,7 +130,7 @@ def _post(session: requests.Session, url: str, body: dict, idempotency_key: str)
     try:
         response = session.post(
             url,
-            data=json.dumps(body, indent=2, ensure_ascii=False).encode(),
+            data=json.dumps(body, indent=2, ensure_ascii=False).encode("utf-8", "replace"),
             headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key},
             timeout=TIMEOUT_SECONDS,
         )

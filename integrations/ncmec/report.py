@@ -29,6 +29,7 @@ Never a file: the platform holds no imagery.
 """
 
 import functools
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - used to build XML, never to parse untrusted input
 from datetime import date, datetime
 from pathlib import Path
@@ -83,6 +84,8 @@ INCIDENT_TYPES = (
 SEXTORTION = "violence.ocsea.sextortion"
 PEER_ABUSE = "violence.ocsea.peer_abuse"
 ADULT_BANDS = {"18+", "unknown", ""}
+# What XML 1.0 cannot carry (control characters, lone surrogates): dropped from the text, not a reason to refuse.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @functools.cache
@@ -110,7 +113,10 @@ def report_xml(document: dict, config: dict) -> bytes:
     """The report NCMEC would receive for this document; raises DeliveryError(permanent=True) if none is valid."""
     root = _report(document, config)
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    problems = [error.path or "/report" for error in schema().iter_errors(body)]
+    try:
+        problems = [error.path or "/report" for error in schema().iter_errors(body)]
+    except xmlschema.XMLSchemaException:
+        problems = ["/report"]  # not even well-formed (cannot happen with the text cleaned; never sent if it does)
     if problems:
         raise DeliveryError(
             _("The CyberTipline report does not match NCMEC's schema at %(where)s; nothing was sent.")
@@ -311,4 +317,6 @@ def _text(parent: ET.Element, tag: str, value, **attributes) -> None:
     """Add ``<tag>value</tag>`` when there is a value: the report leaves out what the referral does not share."""
     if value is None or value == "":
         return
-    ET.SubElement(parent, tag, **attributes).text = str(value)
+    text = NOT_XML.sub("", str(value))
+    if text:
+        ET.SubElement(parent, tag, **attributes).text = text

@@ -206,3 +206,13 @@ def test_configuration_problems_are_named(transport):
     assert transport.validate_config(
         {"base_url": "https://cpims.example.go.ke", "org_unit": "1", "reporter_county": "Nairobi"}, {"token": "t"}
     ) == ["The reporter's county is a CPIMS county code (digits, e.g. 047)."]
+
+
+def test_text_that_cannot_be_encoded_does_not_stop_the_report(transport, cpims_request, cpims):
+    document = full_document()
+    document["incident"]["summary"] = "broken \ud800 client"
+
+    transport.deliver(cpims_request(document))
+
+    [report] = cpims.cases.values()
+    assert "broken ? client" in report["case_narration"]

@@ -161,3 +161,14 @@ def test_render_is_the_preview_of_exactly_the_report(ncmec_request):
 
     assert rendered.content_type == "application/xml"
     assert rendered.body == report_xml(full_document(), ncmec_request().config)
+
+
+def test_characters_xml_cannot_carry_are_dropped_not_a_reason_to_refuse(ncmec_schema):
+    document = full_document()
+    document["incident"]["summary"] = "he wrote\x0b\x00 then\x1b left \ud800 "
+    document["child"]["name"] = "Amina\x08 Otieno"
+
+    xml = report_xml(document, {})
+
+    ncmec_schema.validate(xml)
+    assert "he wrote then left" in _find(xml, "additionalInfo")[0].replace("  ", " ")
