@@ -1,4 +1,5 @@
-"""The cases app's admin pages: taxonomy versions (read-only, published through the service) and line settings.
+"""The cases app's admin pages: taxonomy versions (read-only, published through the service), line settings,
+and each line's retention policy.
 
 Like helpline's admin, every change goes through services (audited); nothing here
 shows case content: administrators configure, they do not read cases.
@@ -9,7 +10,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from cases.errors import CaseError
-from cases.models import Category, LineCaseSettings, TaxonomyVersion
+from cases.models import Category, LineCaseSettings, RetentionPolicy, TaxonomyVersion
+from cases.services.retention import retention_policy_set
 from cases.services.taxonomy import (
     line_regions_set,
     taxonomy_document_parse,
@@ -150,6 +152,46 @@ class LineCaseSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             saved = line_regions_set(actor=_staff(request), line=form.cleaned_data["line"], regions=obj.regions)
+        except CaseError as error:
+            messages.error(request, str(error))
+            return
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Why (kept in the audit trail)"), max_length=500, required=False)
+
+    class Meta:
+        model = RetentionPolicy
+        fields = ["line", "closed_case_days", "transcript_days"]
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    """How long each line keeps closed cases and unlinked transcripts; saved by retention_policy_set (audited)."""
+
+    form = RetentionPolicyForm
+    list_display = ["line", "closed_case_days", "transcript_days", "updated_at"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The line of an existing policy stays its line.
+        return [*self.readonly_fields, "line"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = retention_policy_set(
+                actor=request.user,
+                line=obj.line,
+                closed_case_days=form.cleaned_data["closed_case_days"],
+                transcript_days=form.cleaned_data["transcript_days"],
+                reason=form.cleaned_data.get("reason", ""),
+            )
         except CaseError as error:
             messages.error(request, str(error))
             return

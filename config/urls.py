@@ -8,5 +8,6 @@ urlpatterns = [
     path("integrations/twilio/", include("integrations.twilio.urls")),
     path("sop/", include("referrals.sop.urls")),
     path("", include("referrals.urls")),
+    path("", include("cases.urls")),
     path("", include("helpline.urls")),
 ]

@@ -2,13 +2,15 @@
 
 - a counsellor sees the cases of their lines assigned to them, opened by them, or linked
   to a contact they handled;
-- a supervisor sees every case of their lines;
+- a supervisor sees every case of their lines, and a case of another line they opened by
+  break glass (a stated reason, audited: cases.services.supervision) while that access lasts;
 - administrators and authority users see none (they configure, or receive referrals).
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from cases.models import Case, CaseContact, ContactWrapup
+from cases.models import BreakGlassAccess, Case, CaseContact, ContactWrapup
 from helpline.access import role_of
 from helpline.models import Role
 
@@ -22,7 +24,10 @@ def cases_visible_to(user) -> QuerySet[Case]:
             Q(counsellor=staff) | Q(created_by=staff) | Exists(handled)
         )
     if role == Role.SUPERVISOR:
-        return Case.objects.filter(line__in=user.staff.lines.all())
+        staff = user.staff
+        # An id list, not a correlated EXISTS: the planner hashes it once and keeps the list's index scan.
+        glass = BreakGlassAccess.objects.filter(staff=staff, expires_at__gt=timezone.now()).values("case_id")
+        return Case.objects.filter(Q(line__in=staff.lines.all()) | Q(pk__in=glass))
     return Case.objects.none()
 
 

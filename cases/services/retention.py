@@ -25,8 +25,10 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases import actions
+from cases.errors import CaseError
 from cases.models import Case, CaseContact, CaseStatus, ContactWrapup, RetentionPolicy
 from helpline.access import is_administrator
 from helpline.audit.services import audit_record
@@ -38,8 +40,8 @@ REASON = "retention"
 BATCH_SIZE = 200
 
 
-class RetentionPolicyError(ValueError):
-    pass
+class RetentionPolicyError(CaseError):
+    """A policy that cannot be; the message is safe to show."""
 
 
 def retention_policy_for(line: Helpline) -> RetentionPolicy:
@@ -58,10 +60,10 @@ def retention_policy_set(
     if not is_administrator(actor):
         raise PermissionError("Only administrators change retention")
     if closed_case_days < 0 or transcript_days < 0:
-        raise RetentionPolicyError("Retention periods cannot be negative")
+        raise RetentionPolicyError(_("Retention periods cannot be negative."))
     if transcript_days > closed_case_days:
-        raise RetentionPolicyError("Unlinked transcripts cannot be kept longer than closed cases")
-    policy, _ = RetentionPolicy.objects.select_for_update().get_or_create(line=line)
+        raise RetentionPolicyError(_("Unlinked transcripts cannot be kept longer than closed cases."))
+    policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(line=line)
     before = {"closed_case_days": policy.closed_case_days, "transcript_days": policy.transcript_days}
     policy.closed_case_days = closed_case_days
     policy.transcript_days = transcript_days

@@ -19,6 +19,7 @@ from helpline.vault.services import seal, unseal
 from helpline.vault.values import SHREDDED
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.cases.supervision_world import case_make, contact_age, contact_link, is_shredded
+from tests.conftest import login_verified
 from tests.helpline.console.conftest import child_writes
 
 NOW_SLACK = timedelta(minutes=5)
@@ -272,3 +273,33 @@ def test_sealing_under_a_shredded_contact_key_is_impossible(demo_line, endpoint)
     message = contact.messages.select_related("contact__data_key").get()
     with pytest.raises(Exception, match="destroyed"):
         seal(message, "body", "new text")
+
+
+# --- the admin page ----------------------------------------------------------------------
+
+
+def test_an_administrator_sets_retention_in_the_admin_and_it_is_audited(client, demo_line, admin_user):
+    admin = login_verified(client, admin_user)
+    response = admin.post(
+        "/admin/cases/retentionpolicy/add/",
+        {"line": demo_line.pk, "closed_case_days": "365", "transcript_days": "30", "reason": "Data protection review"},
+    )
+    assert response.status_code == 302, response.content[:400]
+    policy = RetentionPolicy.objects.get(line=demo_line)
+    assert (policy.closed_case_days, policy.transcript_days, policy.updated_by.user) == (365, 30, admin_user)
+    event = AuditEvent.objects.get(action="retention.policy_changed")
+    assert (event.actor_id, event.reason) == (admin_user.pk, "Data protection review")
+
+
+def test_the_admin_refuses_transcripts_kept_longer_than_cases(client, demo_line, admin_user):
+    admin = login_verified(client, admin_user)
+    admin.post(
+        "/admin/cases/retentionpolicy/add/", {"line": demo_line.pk, "closed_case_days": "10", "transcript_days": "30"}
+    )
+    assert not RetentionPolicy.objects.exists()
+    assert not AuditEvent.objects.filter(action="retention.policy_changed").exists()
+
+
+def test_a_supervisor_has_no_admin(client, supervisor):
+    response = login_verified(client, supervisor).get("/admin/cases/retentionpolicy/")
+    assert response.status_code in (302, 403)
