@@ -88,6 +88,7 @@ class CpimsTransport:
                     "Idempotency-Key": request.idempotency_key,
                 },
                 timeout=TIMEOUT_SECONDS,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             logger.warning("Could not reach CPIMS for delivery %s: %s", request.idempotency_key, type(exc).__name__)
@@ -108,6 +109,14 @@ def _receipt(case_id: str, request: DeliveryRequest) -> DeliveryReceipt:
 def _case_id(response: requests.Response, key: str) -> str:
     """The new case's id from a successful answer; otherwise the DeliveryError that answer means."""
     status = response.status_code
+    if response.is_redirect:
+        # A case report is never followed to another address: whoever answers a redirect would receive it.
+        logger.warning("CPIMS answered delivery %s with HTTP %s (a redirect); not followed", key, status)
+        raise DeliveryError(
+            _("The CPIMS address answered with a redirect, which is never followed. Tell an administrator."),
+            permanent=True,
+            code="redirect",
+        )
     try:
         answer = response.json()
     except ValueError:

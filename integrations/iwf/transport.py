@@ -133,6 +133,7 @@ def _post(session: requests.Session, url: str, body: dict, idempotency_key: str)
             data=json.dumps(body, indent=2, ensure_ascii=False).encode("utf-8", "replace"),
             headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key},
             timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         logger.warning("Could not reach the IWF: %s", type(exc).__name__)
@@ -140,6 +141,14 @@ def _post(session: requests.Session, url: str, body: dict, idempotency_key: str)
             _("Could not reach the IWF. Trying again shortly."), permanent=False, code="network"
         ) from None
     status = response.status_code
+    if response.is_redirect:
+        # A report is never followed to another address: whoever answers a redirect would receive it.
+        logger.warning("The IWF answered HTTP %s (a redirect); not followed", status)
+        raise DeliveryError(
+            _("The IWF's address answered with a redirect, which is never followed. Tell an administrator."),
+            permanent=True,
+            code="redirect",
+        )
     if 200 <= status < 300:
         try:
             answer = response.json()

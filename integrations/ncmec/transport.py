@@ -151,12 +151,16 @@ class _Client:
 
     def call(self, path: str, *, data, headers: dict | None = None) -> Answer:
         try:
-            response = self.session.post(self.base + path, data=data, headers=headers, timeout=TIMEOUT_SECONDS)
+            response = self.session.post(
+                self.base + path, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
         except requests.RequestException as exc:
             logger.warning("Could not reach NCMEC for %s: %s", path, type(exc).__name__)
             raise DeliveryError(
                 _("Could not reach NCMEC. Trying again shortly."), permanent=False, code="network"
             ) from None
+        if response.is_redirect:
+            raise _redirected(response)
         answer = answer_read(response.content)
         if answer is not None:
             return answer
@@ -175,6 +179,16 @@ class _Client:
             permanent=True,
             code=str(response.status_code),
         )
+
+
+def _redirected(response: requests.Response) -> DeliveryError:
+    # A report is never followed to another address: whoever answers a redirect would receive it.
+    logger.warning("NCMEC answered HTTP %s (a redirect); not followed", response.status_code)
+    return DeliveryError(
+        _("NCMEC's address answered with a redirect, which is never followed. Tell an administrator to check it."),
+        permanent=True,
+        code="redirect",
+    )
 
 
 def base_url_problem(url: str, what: str) -> str:
