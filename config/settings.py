@@ -208,6 +208,13 @@ HELPLINE_GATEWAYS = {
 }
 HELPLINE_SEND_MAX_ATTEMPTS = env_int("HELPLINE_SEND_MAX_ATTEMPTS", 5)
 HELPLINE_SEND_RETRY_SECONDS = env_int("HELPLINE_SEND_RETRY_SECONDS", 10)
+# Referral deliveries (referrals.outbox): attempts before a referral is marked failed, first retry wait.
+REFERRAL_DELIVERY_MAX_ATTEMPTS = env_int("REFERRAL_DELIVERY_MAX_ATTEMPTS", 8)
+REFERRAL_DELIVERY_RETRY_SECONDS = env_int("REFERRAL_DELIVERY_RETRY_SECONDS", 30)
+# What referral documents say about the helpline that sends them (docs/referral-document.schema.json).
+HELPLINE_COUNTRY = env_str("HELPLINE_COUNTRY", "")
+HELPLINE_PHONE = env_str("HELPLINE_PHONE", "")
+HELPLINE_EMAIL = env_str("HELPLINE_EMAIL", "")
 # New web chats one client address may open in ten minutes (many children share a
 # mobile operator's address; a script opening hundreds is refused).
 HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS = env_int("HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS", 20)

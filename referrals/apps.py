@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,11 +12,18 @@ class ReferralsConfig(AppConfig):
         from helpline.demo import demo_extension_register
         from helpline.models import Role
         from helpline.navigation import nav_register
+        from helpline.periodic import periodic_register
         from referrals import actions  # noqa: F401 - registers the audit actions of this app
+        from referrals import outbox  # noqa: F401 - registers the referral outbox
         from referrals.demo import demo_agencies
+        from referrals.escalation import referrals_escalate
         from referrals.portal import PortalTransport
+        from referrals.receivers import receivers_connect
         from referrals.transports import transport_register
 
         nav_register(role=Role.AUTHORITY, label=_("Referrals inbox"), url_name="referrals:inbox", order=10)
+        nav_register(role=Role.SUPERVISOR, label=_("Referrals"), url_name="referrals:attention", order=40)
         transport_register(PortalTransport())
         demo_extension_register(demo_agencies)
+        periodic_register(name="referrals.escalate", every=timedelta(minutes=1), run=referrals_escalate)
+        receivers_connect()

@@ -1,8 +1,13 @@
 """Reads of the referrals app that depend on who asks (filtered in SQL)."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from referrals.models import Agency, AgencyMembership
+from cases.models import Approval, ApprovalStatus
+from cases.selectors import case_is_visible, cases_visible_to
+from helpline.models import Staff
+from referrals.lifecycle import AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
+from referrals.models import Agency, AgencyMembership, Referral
 
 
 def agency_of(user) -> Agency | None:
@@ -40,3 +45,72 @@ def agency_for_referral(*, kind: str, region: str | None) -> Agency | None:
         if regional is not None:
             return regional
     return agencies.filter(national=True).order_by("name").first()
+
+
+# --- referrals, for the people who may see them ----------------------------------------------
+
+
+def referrals_for_case(user, case) -> QuerySet:
+    """The referrals of a case the user may see (None when the case is not theirs to see)."""
+    if not case_is_visible(user, case):
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(case=case)
+        .select_related("agency", "approval", "confirmed_by__user")
+        .prefetch_related("events__actor__user")
+        .order_by("created_at")
+    )
+
+
+def referral_for_write(user, referral_id) -> Referral | None:
+    """A referral whose case the user may work on, or None (a 404 for the view)."""
+    return (
+        Referral.objects.filter(pk=referral_id, case__in=cases_visible_to(user))
+        .select_related("case", "agency")
+        .first()
+    )
+
+
+def referrals_for_agency(user) -> QuerySet:
+    """What an authority user's inbox lists: referrals sent to their agency only (never proposals)."""
+    agency = agency_of(user)
+    if agency is None:
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(agency=agency)
+        .exclude(status__in=[Status.PROPOSED, Status.APPROVED, Status.QUEUED, Status.DISMISSED, Status.FAILED])
+        .select_related("case", "agency")
+        .order_by("-sent_at")
+    )
+
+
+def referrals_needing_attention(user) -> dict:
+    """For a supervisor: overdue and failed referrals, and pending plan approvals, of their lines."""
+    lines = Staff.objects.filter(user=user).values("lines")
+    mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
+    now = timezone.now()
+    return {
+        "overdue": list(
+            mine.filter(
+                Q(status__in=AWAITING_ACKNOWLEDGEMENT, acknowledge_by__lte=now)
+                | Q(status__in=AWAITING_COMPLETION, complete_by__lte=now)
+            ).order_by("acknowledge_by")[:200]
+        ),
+        "failed": list(mine.filter(status=Status.FAILED).order_by("-updated_at")[:200]),
+        "approvals": list(
+            Approval.objects.filter(case__line__in=lines, kind="referral_plan", status=ApprovalStatus.PENDING)
+            .exclude(requested_by__user=user)
+            .select_related("case", "requested_by__user")
+            .order_by("requested_at")[:200]
+        ),
+    }
+
+
+def approval_for_decision(user, approval_id) -> Approval | None:
+    """A pending referral-plan approval on a line the user supervises, or None."""
+    lines = Staff.objects.filter(user=user, role="supervisor").values("lines")
+    return (
+        Approval.objects.filter(pk=approval_id, kind="referral_plan", case__line__in=lines)
+        .select_related("case", "requested_by")
+        .first()
+    )

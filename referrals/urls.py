@@ -1,9 +1,21 @@
 from django.urls import path
 
-from referrals import views
+from referrals.views import attention, inbox, plan, resources
 
 app_name = "referrals"
 
 urlpatterns = [
-    path("authority/", views.inbox, name="inbox"),
+    path("authority/", inbox.inbox, name="inbox"),
+    path("referrals/attention/", attention.attention, name="attention"),
+    path("referrals/resources/", resources.resources, name="resources"),
+    path("referrals/signpost/<uuid:contact_id>/<uuid:agency_id>/", resources.signpost, name="signpost"),
+    path("referrals/case/<int:case_id>/", plan.plan, name="plan"),
+    path("referrals/case/<int:case_id>/manual/", plan.manual, name="manual"),
+    path("referrals/<uuid:referral_id>/confirm/", plan.confirm, name="confirm"),
+    path("referrals/<uuid:referral_id>/dismiss/", plan.dismiss, name="dismiss"),
+    path("referrals/<uuid:referral_id>/edit/", plan.edit, name="edit"),
+    path("referrals/<uuid:referral_id>/consent/", plan.consent, name="consent"),
+    path("referrals/<uuid:referral_id>/override/", plan.override, name="override"),
+    path("referrals/<uuid:referral_id>/withdraw/", plan.withdraw, name="withdraw"),
+    path("referrals/approvals/<uuid:approval_id>/decide/", plan.decide, name="decide"),
 ]

@@ -1,5 +1,33 @@
 """The referrals app's data: the agency directory, authority memberships, referrals and their delivery."""
 
 from referrals.models.agencies import Agency, AgencyKind, AgencyMembership
+from referrals.models.referrals import (
+    ConsentBy,
+    ConsentMethod,
+    ConsentRule,
+    ConsentStatus,
+    Delivery,
+    DeliveryStatus,
+    Origin,
+    Referral,
+    ReferralEvent,
+    Signposting,
+    Urgency,
+)
 
-__all__ = ["Agency", "AgencyKind", "AgencyMembership"]
+__all__ = [
+    "Agency",
+    "AgencyKind",
+    "AgencyMembership",
+    "ConsentBy",
+    "ConsentMethod",
+    "ConsentRule",
+    "ConsentStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Origin",
+    "Referral",
+    "ReferralEvent",
+    "Signposting",
+    "Urgency",
+]

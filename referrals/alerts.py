@@ -1,0 +1,62 @@
+"""Telling a line's supervisors that a referral needs them: overdue, or not delivered.
+
+Live: an event on the line's group (ids only; the supervisors' overdue list at
+``/referrals/attention/`` refreshes itself and reads the database). By email: a notice with
+the agency's name and a link, never case content (no name, no summary, no category), sent
+after the transaction commits so a rolled-back change alerts nobody.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from helpline.models import Role, Staff
+from helpline.realtime import broadcast_after_commit, line_group
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "failed": "Referral not delivered",
+    "acknowledge_overdue": "Referral not acknowledged in time",
+    "complete_overdue": "Referral not completed in time",
+}
+
+
+def supervisor_addresses(line_id) -> list[str]:
+    return sorted(
+        address
+        for address in Staff.objects.filter(role=Role.SUPERVISOR, lines=line_id, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def supervisors_alert(*, referral, kind: str) -> None:
+    """Alert the supervisors of the referral's line, live and by email (after commit)."""
+    line_id = referral.case.line_id
+    broadcast_after_commit(
+        line_group(line_id), {"type": "referral.attention", "referral_id": str(referral.pk), "kind": kind}
+    )
+    link = settings.PUBLIC_BASE_URL + reverse("referrals:attention")
+    texts = {
+        "failed": _("A referral to %(agency)s could not be delivered. See what needs doing: %(link)s"),
+        "acknowledge_overdue": _("A referral to %(agency)s was not acknowledged by its deadline. See: %(link)s"),
+        "complete_overdue": _("A referral to %(agency)s was not completed by its deadline. See: %(link)s"),
+    }
+    body = texts[kind] % {"agency": referral.agency.name, "link": link}
+    addresses = supervisor_addresses(line_id)
+    if not addresses:
+        return
+    messages = [(SUBJECTS[kind], body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
+
+    def send():
+        try:
+            send_mass_mail(messages, fail_silently=False)
+        except Exception:  # noqa: BLE001 - the alert is also live and on the list; the write stands
+            logger.exception("Could not email the supervisors of line %s about a referral", line_id)
+
+    transaction.on_commit(send)

@@ -1,0 +1,65 @@
+"""Escalating overdue referrals: the periodic job the embedded worker runs every minute.
+
+A referral sent and not acknowledged by ``acknowledge_by``, or not closed by ``complete_by``,
+is escalated once for each: an event on the referral, an audit record, and an alert to the
+line's supervisors (referrals.alerts). Safe on several workers at once: the periodic runner
+runs it once per interval, and each referral is claimed with ``FOR UPDATE SKIP LOCKED`` and
+marked in the same transaction, so two runs never alert twice for the same deadline.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from helpline.audit.services import audit_record
+from referrals import actions
+from referrals.alerts import supervisors_alert
+from referrals.lifecycle import AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION
+from referrals.models import Referral
+from referrals.services.events import referral_event_add
+
+BATCH = 200
+
+
+def referrals_escalate(*, now=None) -> dict:
+    now = now or timezone.now()
+    return {
+        "acknowledge": _escalate(
+            now=now,
+            statuses=AWAITING_ACKNOWLEDGEMENT,
+            deadline="acknowledge_by",
+            marker="acknowledge_escalated_at",
+            kind="acknowledge_overdue",
+        ),
+        "complete": _escalate(
+            now=now,
+            statuses=AWAITING_COMPLETION,
+            deadline="complete_by",
+            marker="complete_escalated_at",
+            kind="complete_overdue",
+        ),
+    }
+
+
+def _escalate(*, now, statuses, deadline: str, marker: str, kind: str) -> int:
+    count = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Referral.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("agency", "case")
+                .filter(status__in=statuses, **{f"{deadline}__lte": now, f"{marker}__isnull": True})
+                .order_by(deadline)[:BATCH]
+            )
+            for referral in due:
+                setattr(referral, marker, now)
+                referral.save(update_fields=[marker])
+                referral_event_add(referral, kind=kind, actor=None, detail=kind)
+                audit_record(
+                    action=actions.REFERRAL_ESCALATED,
+                    record=referral,
+                    details={"kind": kind, "agency": referral.agency.code},
+                )
+                supervisors_alert(referral=referral, kind=kind)
+        count += len(due)
+        if len(due) < BATCH:
+            return count

@@ -1,0 +1,178 @@
+"""The referral outbox: each ``Delivery`` handed to its agency's transport, at least once, never lost.
+
+The machinery (atomic hand-over, SKIP LOCKED claims, backoff with jitter, a maximum of
+attempts, resuming what a dead worker left) is ``helpline.outbox``; this module says what a
+referral delivery is. The idempotency key of every attempt is the delivery's id, so a retry
+after a crash is the same referral to the receiver. What the transport gets is the document
+sealed at queueing, unsealed here for the worker only, and the agency's secrets.
+
+Exhausted retries and permanent failures mark the referral failed and alert the line's
+supervisors (referrals.alerts).
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpline.audit.services import audit_record
+from helpline.outbox import DeliveryError, Outbox, outbox_attempt, outbox_register
+from helpline.retry import RetryPolicy
+from helpline.vault.services import unseal
+from helpline.vault.values import Shredded
+from referrals import actions
+from referrals.alerts import supervisors_alert
+from referrals.lifecycle import Status
+from referrals.models import Delivery, DeliveryStatus, Referral
+from referrals.services.agencies import agency_secrets
+from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move
+from referrals.transports import DeliveryReceipt, DeliveryRequest, transport_get
+
+
+@dataclass(frozen=True)
+class Handover:
+    delivery_id: str
+    transport: str
+    request: DeliveryRequest
+
+
+def _remember(delivery_id: str):
+    def remember(kept: dict) -> None:
+        # Outside the outbox's transactions (send runs outside any): committed at once.
+        Delivery.objects.filter(pk=delivery_id).update(progress=dict(kept))
+
+    return remember
+
+
+class ReferralOutbox(Outbox):
+    name = OUTBOX_NAME
+    model = Delivery
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=settings.REFERRAL_DELIVERY_MAX_ATTEMPTS,
+            base_seconds=settings.REFERRAL_DELIVERY_RETRY_SECONDS,
+            max_seconds=3600,
+        )
+
+    def queryset(self):
+        return Delivery.objects.select_related(
+            "referral__agency__data_key", "referral__case__data_key", "referral__case__line"
+        )
+
+    def pending(self):
+        return Q(status=DeliveryStatus.PENDING)
+
+    def in_flight(self):
+        return Q(status=DeliveryStatus.SENDING)
+
+    def begin(self, delivery: Delivery):
+        referral = delivery.referral
+        text = unseal(referral, "document")
+        if isinstance(text, Shredded) or not text:
+            document = None
+        else:
+            document = json.loads(text)
+        agency = referral.agency
+        request = DeliveryRequest(
+            document=document or {},
+            idempotency_key=str(delivery.pk),
+            config=dict(agency.transport_config),
+            secrets=agency_secrets(agency),
+            progress=dict(delivery.progress or {}),
+            remember=_remember(str(delivery.pk)),
+        )
+        delivery.status = DeliveryStatus.SENDING
+        return Handover(str(delivery.pk), delivery.transport, request if document else None), ["status"]
+
+    def send(self, handover: Handover) -> DeliveryReceipt:
+        if handover.request is None:
+            raise DeliveryError(
+                _("The case's content was destroyed; nothing can be sent."), permanent=True, code="gone"
+            )
+        try:
+            transport = transport_get(handover.transport)
+        except LookupError:
+            raise DeliveryError(
+                _("The agency's delivery method is not installed."), permanent=True, code="transport"
+            ) from None
+        return transport.deliver(handover.request)
+
+    def succeeded(self, delivery: Delivery, receipt: DeliveryReceipt) -> list[str]:
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.last_error = ""
+        referral = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("agency", "case")
+            .get(pk=delivery.referral_id)
+        )
+        if referral.status == Status.QUEUED:
+            if receipt.external_reference:
+                referral.external_reference = receipt.external_reference[:128]
+                referral.save(update_fields=["external_reference", "updated_at"])
+            referral_move(referral, Status.SENT, actor=None, detail=receipt.detail or _("Delivered."))
+            audit_record(
+                action=actions.REFERRAL_SENT,
+                record=referral,
+                details={"agency": referral.agency.code, "delivery": str(delivery.pk), "attempts": delivery.attempts},
+            )
+            if receipt.acknowledged:
+                referral_move(
+                    referral, Status.ACKNOWLEDGED, actor=None, detail=_("Acknowledged by the agency's system.")
+                )
+        return ["status", "delivered_at", "last_error"]
+
+    def retry_later(self, delivery: Delivery, error: DeliveryError) -> list[str]:
+        delivery.status = DeliveryStatus.PENDING
+        referral_event_add(
+            delivery.referral,
+            kind="delivery_retry",
+            actor=None,
+            detail=_("Attempt %(number)d failed (%(reason)s); trying again.")
+            % {"number": delivery.attempts, "reason": error.reason},
+        )
+        return ["status", *self._error(delivery, error)]
+
+    def give_up(self, delivery: Delivery, error: DeliveryError) -> list[str]:
+        delivery.status = DeliveryStatus.FAILED
+        referral = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("agency", "case__line")
+            .get(pk=delivery.referral_id)
+        )
+        if referral.status == Status.QUEUED:
+            referral_move(
+                referral,
+                Status.FAILED,
+                actor=None,
+                detail=_("Not delivered after %(number)d attempt(s): %(reason)s")
+                % {"number": delivery.attempts, "reason": error.reason},
+            )
+            audit_record(
+                action=actions.REFERRAL_FAILED,
+                record=referral,
+                details={"agency": referral.agency.code, "attempts": delivery.attempts, "code": error.code[:16]},
+            )
+            supervisors_alert(referral=referral, kind="failed")
+        return ["status", *self._error(delivery, error)]
+
+    def released(self) -> dict:
+        return {"status": DeliveryStatus.PENDING}
+
+    @staticmethod
+    def _error(delivery: Delivery, error: DeliveryError) -> list[str]:
+        delivery.last_error = error.reason[:255]
+        delivery.last_code = (error.code or "")[:16]
+        return ["last_error", "last_code"]
+
+
+REFERRAL_OUTBOX = outbox_register(ReferralOutbox())
+
+
+def delivery_attempt(*, delivery_id) -> str:
+    """One attempt for one delivery, now, in this thread (what the outbox task does)."""
+    return outbox_attempt(outbox=REFERRAL_OUTBOX, item_id=str(delivery_id))

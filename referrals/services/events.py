@@ -1,0 +1,95 @@
+"""The one way a referral changes: a move through the transition table, its event, its audit record.
+
+Shared by the lifecycle's services (referrals.services.referrals) and the delivery outbox
+(referrals.outbox); neither writes a status any other way.
+"""
+
+from cases.selectors import case_is_visible
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case
+from helpline.audit.services import audit_record
+from helpline.models import Staff
+from helpline.vault.services import seal
+from referrals import actions
+from referrals.lifecycle import NEEDS_REASON, Status, TransitionRefused, transition_event
+from referrals.models import Referral, ReferralEvent
+
+MAX_REASON_LENGTH = 2000
+
+# The name the referral outbox registers under (referrals.outbox).
+OUTBOX_NAME = "referral"
+
+
+class ReferralError(ValidationError):
+    """A request the lifecycle refuses, in plain words for the person who asked."""
+
+
+def staff_of(user) -> Staff | None:
+    return getattr(user, "staff", None) if user is not None else None
+
+
+def case_access_require(actor, case: Case) -> None:
+    if actor is not None and not case_is_visible(actor, case):
+        raise PermissionDenied
+
+
+def reason_clean(text: str, *, required: bool, what: str) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ReferralError(what)
+    if len(text) > MAX_REASON_LENGTH:
+        raise ReferralError(_("The reason is too long."))
+    return text
+
+
+def referral_event_add(
+    referral: Referral, *, kind: str, actor, from_status="", to_status="", detail="", note=""
+) -> ReferralEvent:
+    event = ReferralEvent(
+        referral=referral,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=staff_of(actor),
+        detail=detail[:255],
+    )
+    event.referral = referral
+    if note:
+        seal(event, "note", note)
+    event.save(force_insert=True)
+    return event
+
+
+def referral_move(referral: Referral, to_status: str, *, actor, note: str = "", detail: str = "") -> ReferralEvent:
+    """Change the status through the transition table; an impossible move is a ReferralError."""
+    try:
+        kind = transition_event(referral.status, to_status)
+    except TransitionRefused as refused:
+        raise ReferralError(str(refused)) from None
+    if to_status in NEEDS_REASON and not note.strip():
+        raise ReferralError(_("Say why."))
+    from_status = referral.status
+    referral.status = to_status
+    now = timezone.now()
+    stamps = {Status.QUEUED: "queued_at", Status.SENT: "sent_at", Status.ACKNOWLEDGED: "acknowledged_at"}
+    changed = ["status", "updated_at"]
+    if to_status in stamps:
+        setattr(referral, stamps[to_status], now)
+        changed.append(stamps[to_status])
+    if to_status in (Status.CLOSED, Status.WITHDRAWN, Status.DISMISSED):
+        referral.closed_at = now
+        changed.append("closed_at")
+    referral.save(update_fields=changed)
+    event = referral_event_add(
+        referral, kind=kind, actor=actor, from_status=from_status, to_status=to_status, detail=detail, note=note
+    )
+    audit_record(
+        action=actions.REFERRAL_STATUS_CHANGED,
+        actor=actor,
+        record=referral,
+        details={"from": from_status, "to": to_status, "agency": referral.agency.code},
+    )
+    return event
