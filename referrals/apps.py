@@ -13,8 +13,10 @@ class ReferralsConfig(AppConfig):
         from helpline.models import Role
         from helpline.navigation import nav_register
         from helpline.periodic import periodic_register
-        from referrals import actions  # noqa: F401 - registers the audit actions of this app
-        from referrals import outbox  # noqa: F401 - registers the referral outbox
+        from referrals import (
+            actions,  # noqa: F401 - registers the audit actions of this app
+            outbox,  # noqa: F401 - registers the referral outbox
+        )
         from referrals.demo import demo_agencies
         from referrals.escalation import referrals_escalate
         from referrals.portal import PortalTransport

@@ -13,10 +13,10 @@ import json
 from datetime import UTC
 from pathlib import Path
 
-from cases.selectors import case_facts, case_shareable_content
 from django.conf import settings
 
 from cases.models import Category
+from cases.selectors import case_facts, case_shareable_content
 from referrals.document_fields import ENVELOPE_KEYS, field_paths_expand
 from referrals.models import ConsentStatus, Referral
 

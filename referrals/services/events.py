@@ -4,12 +4,12 @@ Shared by the lifecycle's services (referrals.services.referrals) and the delive
 (referrals.outbox); neither writes a status any other way.
 """
 
-from cases.selectors import case_is_visible
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case
+from cases.selectors import case_is_visible
 from helpline.audit.services import audit_record
 from helpline.models import Staff
 from helpline.vault.services import seal

@@ -15,13 +15,13 @@ caregiver is recorded as the alleged perpetrator.
 import logging
 from datetime import timedelta
 
-from cases.selectors import case_facts, supervises_case
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Approval, ApprovalStatus, Case
+from cases.selectors import case_facts, supervises_case
 from helpline.audit.services import audit_record
 from helpline.outbox import outbox_enqueue, outbox_get
 from helpline.vault.services import seal
