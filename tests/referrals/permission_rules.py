@@ -1,5 +1,110 @@
-"""Who may use each referrals URL (collected by tests/test_permission_matrix.py; see tests/permissions.py)."""
+"""Who may use each referrals URL (collected by tests/test_permission_matrix.py; see tests/permissions.py).
 
-from tests.permissions import expect, signed_in
+A case's referral plan and its decisions belong to whoever may see the case: its counsellor and
+the line's supervisors (a colleague or another line's supervisor gets 404). Deciding a plan's
+approval is for a supervisor of the line who did not ask. Authority users see their agency's
+inbox only; the resource list is for counsellors and supervisors; signposting is written on a
+conversation by the person holding it.
+"""
+
+import pytest
+
+from tests.permissions import expect, redirect, signed_in
+from tests.referrals.world import PROTECTED_TEXTS, referral_world
+
+
+@pytest.fixture
+def matrix_referral_world(counsellor, demo_line, matrix_protected):
+    matrix_protected.update(PROTECTED_TEXTS)
+    return referral_world(counsellor, demo_line)
+
+
+@pytest.fixture
+def matrix_referral_case(matrix_referral_world):
+    return matrix_referral_world[0].pk
+
+
+@pytest.fixture
+def matrix_referral(matrix_referral_world):
+    """The police proposal of the counsellor's case."""
+    return matrix_referral_world[1]["ke-police-nairobi"].pk
+
+
+@pytest.fixture
+def matrix_referral_approval(matrix_referral_world, counsellor):
+    """The case's plan approval, asked by the counsellor (a consent override for the police)."""
+    from referrals.models import Referral
+    from referrals.services.referrals import referral_confirm, referral_override_request
+
+    police = matrix_referral_world[1]["ke-police-nairobi"]
+    referral_confirm(actor=counsellor, referral=police)
+    referral_override_request(actor=counsellor, referral=police, reason="Asking would put her at risk")
+    return Referral.objects.get(pk=police.pk).approval_id
+
+
+@pytest.fixture
+def matrix_signpost_agency(db):
+    from referrals.services.agencies import agency_create
+
+    return agency_create(actor=None, code="ke-shelter", name="Shelter", kind="shelter", national=True).pk
+
+
+CASE_OUTCOMES = dict(counsellor=200, colleague=404, supervisor=200, far_supervisor=404)
+
+
+def _plan_redirect():
+    return redirect("/referrals/case/")
+
+
+def _post(name, path, data=None, **extra):
+    expect(
+        f"referrals:{name}",
+        "post",
+        path,
+        data=data or {},
+        outcomes=signed_in(
+            403,
+            counsellor=_plan_redirect(),
+            colleague=404,
+            supervisor=_plan_redirect(),
+            far_supervisor=404,
+            **extra,
+        ),
+    )
+
 
 expect("referrals:inbox", "get", "/authority/", outcomes=signed_in(403, authority=200))
+expect(
+    "referrals:attention", "get", "/referrals/attention/", outcomes=signed_in(403, supervisor=200, far_supervisor=200)
+)
+expect(
+    "referrals:resources",
+    "get",
+    "/referrals/resources/?need=violence.ocsea.sextortion&region=KE-047",
+    outcomes=signed_in(403, counsellor=200, colleague=200, supervisor=200, far_supervisor=200),
+)
+expect(
+    "referrals:signpost",
+    "post",
+    "/referrals/signpost/{held}/{signpost_agency}/",
+    outcomes=signed_in(403, counsellor=200, colleague=404, supervisor=404, far_supervisor=404),
+)
+expect("referrals:plan", "get", "/referrals/case/{referral_case}/", outcomes=signed_in(403, **CASE_OUTCOMES))
+_post(
+    "manual",
+    "/referrals/case/{referral_case}/manual/",
+    {"agency": "{signpost_agency}", "urgency": "routine", "reason": "She asked for a safe place"},
+)
+_post("confirm", "/referrals/{referral}/confirm/")
+_post("dismiss", "/referrals/{referral}/dismiss/", {"reason": "The child asked us not to"})
+_post("edit", "/referrals/{referral}/edit/", {"urgency": "urgent", "share": "child.age_band"})
+_post("consent", "/referrals/{referral}/consent/", {"by": "child", "method": "verbal"})
+_post("override", "/referrals/{referral}/override/", {"reason": "Asking would put her at risk"})
+_post("withdraw", "/referrals/{referral}/withdraw/", {"reason": "Sent by mistake"})
+expect(
+    "referrals:decide",
+    "post",
+    "/referrals/approvals/{referral_approval}/decide/",
+    data={"decision": "approve", "reason": "Agreed"},
+    outcomes=signed_in(403, supervisor=_plan_redirect(), far_supervisor=404),
+)

@@ -1,0 +1,95 @@
+"""Overdue acknowledgements and completions are escalated once each to the line's supervisors, live and
+by email without content; the job runs every minute and is safe on several workers."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connections, transaction
+from django.utils import timezone
+
+from helpline.periodic import periodic_jobs
+from referrals.escalation import referrals_escalate
+from referrals.lifecycle import Status
+from referrals.models import Referral
+from tests.referrals.conftest import PROTECTED
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(plan, supervisor, far_supervisor):
+    """The police referral, sent an hour ago, its acknowledgement due 10 minutes ago."""
+    supervisor.email = "supervisor@helpline.example"
+    supervisor.save()
+    far_supervisor.email = "far@other.example"
+    far_supervisor.save()
+    now = timezone.now()
+    Referral.objects.filter(pk=plan["ke-police-nairobi"].pk).update(
+        status=Status.SENT,
+        sent_at=now - timedelta(hours=1),
+        acknowledge_by=now - timedelta(minutes=10),
+        complete_by=now + timedelta(days=3),
+    )
+    return Referral.objects.get(pk=plan["ke-police-nairobi"].pk)
+
+
+def test_the_job_is_registered_to_run_every_minute():
+    [job] = [job for job in periodic_jobs() if job.name == "referrals.escalate"]
+    assert job.every == timedelta(minutes=1)
+
+
+def test_an_overdue_acknowledgement_is_escalated_once_by_email_without_content(
+    sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert referrals_escalate() == {"acknowledge": 1, "complete": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert referrals_escalate() == {"acknowledge": 0, "complete": 0}  # once
+    [email] = mail.outbox
+    assert email.to == ["supervisor@helpline.example"]  # the line's supervisors only
+    assert "not acknowledged" in email.body and "/referrals/attention/" in email.body
+    assert not any(value in email.subject + email.body for value in [*PROTECTED, sent.case.reference])
+    assert Referral.objects.get(pk=sent.pk).events.filter(kind="acknowledge_overdue").count() == 1
+
+
+def test_an_acknowledged_referral_is_not_escalated_but_its_completion_deadline_is(sent):
+    Referral.objects.filter(pk=sent.pk).update(
+        status=Status.ACKNOWLEDGED, complete_by=timezone.now() - timedelta(minutes=1)
+    )
+    assert referrals_escalate() == {"acknowledge": 0, "complete": 1}
+
+
+def test_the_supervisors_list_shows_it_as_overdue(sent, verified_client, supervisor, far_supervisor):
+    page = verified_client(supervisor).get("/referrals/attention/").content.decode()
+    assert sent.case.reference in page and sent.agency.name in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_escalating_at_once_alert_once(plan, supervisor):
+    now = timezone.now()
+    Referral.objects.filter(pk=plan["ke-police-nairobi"].pk).update(
+        status=Status.SENT, acknowledge_by=now - timedelta(minutes=5)
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def first_worker():
+        try:
+            with transaction.atomic():
+                Referral.objects.select_for_update().get(pk=plan["ke-police-nairobi"].pk)  # mid-escalation
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        assert referrals_escalate()["acknowledge"] == 0  # skips the locked row, does not wait
+    finally:
+        release.set()
+        thread.join()
+    assert referrals_escalate()["acknowledge"] == 1
+    assert referrals_escalate()["acknowledge"] == 0

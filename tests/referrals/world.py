@@ -1,0 +1,29 @@
+"""A referrals world built by plain functions (for the permission matrix, benchmarks and browser tests)."""
+
+from tests.referrals.conftest import CHILD_NAME, SUMMARY, sextortion_case
+
+
+def referral_world(counsellor, demo_line):
+    """The published taxonomy, the line's regions, the demo agencies and SOP, and the counsellor's
+    sextortion case with its proposed plan. Returns (case, {agency code: referral})."""
+    from cases.services.taxonomy import DEFAULT_DOCUMENT, line_regions_set, taxonomy_document_load, taxonomy_import
+    from referrals.demo import DEMO_AGENCIES
+    from referrals.models import Agency
+    from referrals.services.agencies import agency_create
+    from referrals.services.referrals import referrals_propose
+    from referrals.sop.demo import sop_demo_load
+    from tests.cases.conftest import REGIONS
+
+    taxonomy_import(actor=None, document=taxonomy_document_load(DEFAULT_DOCUMENT), activate=True)
+    line_regions_set(actor=None, line=demo_line, regions=REGIONS)
+    existing = set(Agency.objects.values_list("code", flat=True))
+    for entry in DEMO_AGENCIES:
+        if entry["code"] not in existing:
+            agency_create(actor=None, **entry)
+    sop_demo_load(demo_line)
+    case = sextortion_case(counsellor, demo_line)
+    referrals_propose(case_id=case.pk)
+    return case, {referral.agency.code: referral for referral in case.referrals.select_related("agency")}
+
+
+PROTECTED_TEXTS = (CHILD_NAME, SUMMARY)
