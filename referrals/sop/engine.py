@@ -21,149 +21,221 @@ from datetime import timedelta
 from referrals.sop import vocabulary as v
 
 # --- conditions ---------------------------------------------------------------------------------
-# Each condition answers (matched, what it saw): the text goes into the proposal's "why".
+# Each condition answers ``holds(p)`` quickly, on facts prepared once per evaluation (``Prepared``),
+# and ``seen(p)``: what it saw, in words, for the proposal's "why". The words are only built for
+# rules that fire (and for dry runs), so a long SOP costs set lookups per rule, not strings.
 
 
 def _listed(values) -> str:
-    return ", ".join(str(value) for value in values)
+    return ", ".join(map(str, values))
 
 
-def _category_matches(code: str, wanted: str) -> bool:
-    """A code matches itself and its dotted descendants (``violence.ocsea`` matches ``violence.ocsea.sextortion``)."""
-    return code == wanted or code.startswith(wanted + ".")
+def _ancestors(code: str, separator: str) -> list[str]:
+    """``violence.ocsea.sextortion`` -> violence, violence.ocsea, violence.ocsea.sextortion (``KE-047``: KE, KE-047)."""
+    parts = code.split(separator)
+    return [separator.join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _present(value) -> bool:
+    return value is not None and value is not False and value != "" and value != []
+
+
+class Prepared:
+    """The facts of one case, arranged once for the rules to test."""
+
+    __slots__ = (
+        "facts",
+        "categories",
+        "ancestors_of",
+        "category_ancestors",
+        "risk",
+        "risk_rank",
+        "age",
+        "band",
+        "caller",
+        "channel",
+        "channels",
+        "region",
+        "region_ancestors",
+        "present",
+        "caregiver_suspected",
+    )
+
+    def __init__(self, facts: dict):
+        self.facts = facts
+        self.categories = sorted({code for code in facts.get("categories") or () if isinstance(code, str)})
+        self.ancestors_of = {code: frozenset(_ancestors(code, ".")) for code in self.categories}
+        self.category_ancestors = set().union(*self.ancestors_of.values())
+        self.risk = facts.get("risk_level")
+        self.risk_rank = v.RISK_LEVELS.index(self.risk) if self.risk in v.RISK_LEVELS else -1
+        age = facts.get("age")
+        self.age = age if isinstance(age, int) and not isinstance(age, bool) else None
+        self.band = facts.get("age_band") or "unknown"
+        self.caller = facts.get("caller_type")
+        self.channel = facts.get("channel")
+        self.channels = set(facts.get("channels") or ())
+        self.region = facts.get("region")
+        self.region_ancestors = set(_ancestors(self.region, "-")) if isinstance(self.region, str) else set()
+        people = facts.get("people") or ()
+        incident = facts.get("incident") or {}
+        present = set()
+        for name, (section, key) in v.HAS_FACTS.items():
+            if key == "people.alleged_perpetrator":
+                found = any(person.get("role") == "alleged_perpetrator" for person in people)
+            else:
+                found = _present((incident if section else facts).get(key))
+            if found:
+                present.add(name)
+        self.present = present
+        self.caregiver_suspected = perpetrator_is_caregiver(facts)
+
+
+class _Condition:
+    def evaluate(self, p: Prepared) -> tuple[bool, str]:
+        return self.holds(p), self.seen(p)
 
 
 @dataclass(frozen=True)
-class CategoriesAny:
+class CategoriesAny(_Condition):
     codes: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        found = sorted({c for c in facts.get("categories") or () if any(_category_matches(c, w) for w in self.codes)})
+    def holds(self, p):
+        return not p.category_ancestors.isdisjoint(self.codes)
+
+    def seen(self, p):
+        found = [code for code in p.categories if not p.ancestors_of[code].isdisjoint(self.codes)]
         if found:
-            return True, f"category {_listed(found)} (any of {_listed(self.codes)})"
-        return False, f"no category under any of {_listed(self.codes)}"
+            return f"category {_listed(found)} (any of {_listed(self.codes)})"
+        return f"no category under any of {_listed(self.codes)}"
 
 
 @dataclass(frozen=True)
-class CategoriesAll:
+class CategoriesAll(_Condition):
     codes: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        categories = facts.get("categories") or ()
-        missing = [w for w in self.codes if not any(_category_matches(c, w) for c in categories)]
+    def holds(self, p):
+        return p.category_ancestors.issuperset(self.codes)
+
+    def seen(self, p):
+        missing = [code for code in self.codes if code not in p.category_ancestors]
         if missing:
-            return False, f"no category under {_listed(missing)} (all of {_listed(self.codes)} needed)"
-        return True, f"categories under all of {_listed(self.codes)}"
+            return f"no category under {_listed(missing)} (all of {_listed(self.codes)} needed)"
+        return f"categories under all of {_listed(self.codes)}"
 
 
 @dataclass(frozen=True)
-class RiskLevel:
+class RiskLevel(_Condition):
     levels: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        risk = facts.get("risk_level")
-        return risk in self.levels, f"risk level {risk or 'not set'} (one of {_listed(self.levels)})"
+    def holds(self, p):
+        return p.risk in self.levels
+
+    def seen(self, p):
+        return f"risk level {p.risk or 'not set'} (one of {_listed(self.levels)})"
 
 
 @dataclass(frozen=True)
-class RiskAtLeast:
+class RiskAtLeast(_Condition):
     level: str
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        risk = facts.get("risk_level")
-        matched = risk in v.RISK_LEVELS and v.RISK_LEVELS.index(risk) >= v.RISK_LEVELS.index(self.level)
-        return matched, f"risk level {risk or 'not set'} (at least {self.level})"
+    def holds(self, p):
+        return p.risk_rank >= v.RISK_LEVELS.index(self.level)
+
+    def seen(self, p):
+        return f"risk level {p.risk or 'not set'} (at least {self.level})"
 
 
 @dataclass(frozen=True)
-class AgeBand:
+class AgeBand(_Condition):
     bands: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        band = facts.get("age_band") or "unknown"
-        return band in self.bands, f"age band {band} (one of {_listed(self.bands)})"
+    def holds(self, p):
+        return p.band in self.bands
+
+    def seen(self, p):
+        return f"age band {p.band} (one of {_listed(self.bands)})"
 
 
 @dataclass(frozen=True)
-class AgeUnder:
+class AgeUnder(_Condition):
     years: int
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        age = facts.get("age")
-        if isinstance(age, int) and not isinstance(age, bool):
-            return age < self.years, f"age {age} (under {self.years})"
+    def holds(self, p):
+        if p.age is not None:
+            return p.age < self.years
         # Only the band is known: it counts when the whole band is under the limit; an unknown age never does.
-        band = facts.get("age_band") or "unknown"
-        _youngest, oldest = v.AGE_BANDS.get(band, (None, None))
-        return oldest is not None and oldest < self.years, f"age band {band} (under {self.years})"
+        _youngest, oldest = v.AGE_BANDS.get(p.band, (None, None))
+        return oldest is not None and oldest < self.years
+
+    def seen(self, p):
+        if p.age is not None:
+            return f"age {p.age} (under {self.years})"
+        return f"age band {p.band} (under {self.years})"
 
 
 @dataclass(frozen=True)
-class CallerType:
+class CallerType(_Condition):
     types: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        caller = facts.get("caller_type")
-        return caller in self.types, f"caller {caller or 'unknown'} (one of {_listed(self.types)})"
+    def holds(self, p):
+        return p.caller in self.types
+
+    def seen(self, p):
+        return f"caller {p.caller or 'unknown'} (one of {_listed(self.types)})"
 
 
 @dataclass(frozen=True)
-class Channel:
+class Channel(_Condition):
     """The channel of the case's first contact."""
 
     channels: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        channel = facts.get("channel")
-        return channel in self.channels, f"first channel {channel or 'unknown'} (one of {_listed(self.channels)})"
+    def holds(self, p):
+        return p.channel in self.channels
+
+    def seen(self, p):
+        return f"first channel {p.channel or 'unknown'} (one of {_listed(self.channels)})"
 
 
 @dataclass(frozen=True)
-class ChannelsAny:
+class ChannelsAny(_Condition):
     """Any channel of the case's linked contacts."""
 
     channels: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        found = sorted(set(facts.get("channels") or ()) & set(self.channels))
+    def holds(self, p):
+        return not p.channels.isdisjoint(self.channels)
+
+    def seen(self, p):
+        found = sorted(p.channels.intersection(self.channels))
         if found:
-            return True, f"a contact by {_listed(found)} (any of {_listed(self.channels)})"
-        return False, f"no contact by any of {_listed(self.channels)}"
-
-
-def _region_matches(region: str, wanted: str) -> bool:
-    """A region matches itself and the regions inside it (``KE`` matches ``KE-047``)."""
-    return region == wanted or region.startswith(wanted + "-")
+            return f"a contact by {_listed(found)} (any of {_listed(self.channels)})"
+        return f"no contact by any of {_listed(self.channels)}"
 
 
 @dataclass(frozen=True)
-class Region:
+class Region(_Condition):
+    """The child's region, or a region it lies in (``KE`` holds for ``KE-047``)."""
+
     regions: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        region = facts.get("region")
-        matched = bool(region) and any(_region_matches(region, wanted) for wanted in self.regions)
-        return matched, f"region {region or 'unknown'} (in {_listed(self.regions)})"
+    def holds(self, p):
+        return not p.region_ancestors.isdisjoint(self.regions)
 
-
-def _fact_present(facts: dict, name: str) -> bool:
-    section, key = v.HAS_FACTS[name]
-    if key == "people.alleged_perpetrator":
-        return any(person.get("role") == "alleged_perpetrator" for person in facts.get("people") or ())
-    source = (facts.get(section) or {}) if section else facts
-    value = source.get(key)
-    return value is not None and value is not False and value != "" and value != []
+    def seen(self, p):
+        return f"region {p.region or 'unknown'} (in {_listed(self.regions)})"
 
 
 @dataclass(frozen=True)
-class Has:
+class Has(_Condition):
     names: tuple[str, ...]
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        missing = [name for name in self.names if not _fact_present(facts, name)]
-        if missing:
-            return False, f"no {_listed(missing)}"
-        return True, f"has {_listed(self.names)}"
+    def holds(self, p):
+        return p.present.issuperset(self.names)
+
+    def seen(self, p):
+        missing = [name for name in self.names if name not in p.present]
+        return f"no {_listed(missing)}" if missing else f"has {_listed(self.names)}"
 
 
 def perpetrator_is_caregiver(facts: dict) -> bool:
@@ -177,46 +249,61 @@ def perpetrator_is_caregiver(facts: dict) -> bool:
 
 
 @dataclass(frozen=True)
-class PerpetratorIsCaregiver:
+class PerpetratorIsCaregiver(_Condition):
     expected: bool
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        actual = perpetrator_is_caregiver(facts)
-        said = "the alleged perpetrator is a caregiver" if actual else "the alleged perpetrator is not a caregiver"
-        return actual == self.expected, said
+    def holds(self, p):
+        return p.caregiver_suspected == self.expected
+
+    def seen(self, p):
+        if p.caregiver_suspected:
+            return "the alleged perpetrator is a caregiver"
+        return "the alleged perpetrator is not a caregiver"
 
 
 @dataclass(frozen=True)
-class All:
+class All(_Condition):
     parts: tuple
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        results = [part.evaluate(facts) for part in self.parts]
-        failed = [text for matched, text in results if not matched]
-        if failed:
-            return False, failed[0]
-        return True, "; ".join(text for _matched, text in results)
+    def holds(self, p):
+        for part in self.parts:
+            if not part.holds(p):
+                return False
+        return True
+
+    def seen(self, p):
+        failed = next((part for part in self.parts if not part.holds(p)), None)
+        if failed is not None:
+            return failed.seen(p)
+        return "; ".join(part.seen(p) for part in self.parts)
 
 
 @dataclass(frozen=True)
-class Any:
+class Any(_Condition):
     parts: tuple
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        results = [part.evaluate(facts) for part in self.parts]
-        matched = [text for ok, text in results if ok]
+    def holds(self, p):
+        for part in self.parts:
+            if part.holds(p):
+                return True
+        return False
+
+    def seen(self, p):
+        matched = [part.seen(p) for part in self.parts if part.holds(p)]
         if matched:
-            return True, "any of: " + " / ".join(matched)
-        return False, "none of: " + " / ".join(text for _ok, text in results)
+            return "any of: " + " / ".join(matched)
+        return "none of: " + " / ".join(part.seen(p) for part in self.parts)
 
 
 @dataclass(frozen=True)
-class Not:
+class Not(_Condition):
     part: object
 
-    def evaluate(self, facts: dict) -> tuple[bool, str]:
-        matched, text = self.part.evaluate(facts)
-        return not matched, f"not ({text})"
+    def holds(self, p):
+        return not self.part.holds(p)
+
+    def seen(self, p):
+        return f"not ({self.part.seen(p)})"
 
 
 def _strings(value) -> tuple[str, ...]:
@@ -325,12 +412,51 @@ class Rule:
     description: str = ""
 
 
+def _required_categories(condition) -> frozenset | None:
+    """Codes of which the case must have one (at or below it) for ``condition`` to hold; None: no such need.
+
+    Most rules start from a category; knowing it lets ``evaluate`` skip the rules a case cannot meet.
+    """
+    if isinstance(condition, CategoriesAny):
+        return frozenset(condition.codes)
+    if isinstance(condition, CategoriesAll):
+        return frozenset(condition.codes[:1])
+    if isinstance(condition, All):
+        needs = [need for part in condition.parts if (need := _required_categories(part)) is not None]
+        return min(needs, key=len) if needs else None
+    if isinstance(condition, Any):
+        needs = [_required_categories(part) for part in condition.parts]
+        return frozenset().union(*needs) if all(need is not None for need in needs) else None
+    return None
+
+
 @dataclass(frozen=True)
 class Sop:
     name: str
     version: int
     rules: tuple[Rule, ...]
     description: str = ""
+    # Rule positions by a category code they need, and the positions of rules that need none.
+    by_category: dict = field(default_factory=dict, compare=False, repr=False)
+    without_category: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self):
+        by_category, without = {}, []
+        for position, rule in enumerate(self.rules):
+            need = _required_categories(rule.when)
+            if need is None:
+                without.append(position)
+            for code in need or ():
+                by_category.setdefault(code, []).append(position)
+        object.__setattr__(self, "by_category", {code: tuple(rules) for code, rules in by_category.items()})
+        object.__setattr__(self, "without_category", tuple(without))
+
+    def candidates(self, prepared) -> list[int]:
+        """Positions, in document order, of the rules this case could meet (the others need a category it lacks)."""
+        positions = set(self.without_category)
+        for code in prepared.category_ancestors:
+            positions.update(self.by_category.get(code, ()))
+        return sorted(positions)
 
 
 def sop_from_data(data: dict, *, version: int | None = None) -> Sop:
@@ -351,7 +477,7 @@ def sop_from_data(data: dict, *, version: int | None = None) -> Sop:
     return Sop(name=data["sop"], version=number, rules=rules, description=data.get("description", ""))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Proposal:
     """One thing an SOP rule proposes: a referral (``refer``), a notice (``notify``) or an offer (``offer``).
 
@@ -393,15 +519,17 @@ class Proposal:
 
 def evaluate(facts: dict, sop: Sop) -> list[Proposal]:
     """What ``sop`` proposes for a case with these ``facts``, in document order."""
-    caregiver_suspected = perpetrator_is_caregiver(facts)
+    prepared = Prepared(facts)
     proposals = []
-    for rule in sop.rules:
-        matched, seen = rule.when.evaluate(facts)
-        if not matched:
+    for position in sop.candidates(prepared):
+        rule = sop.rules[position]
+        if not rule.when.holds(prepared):
             continue
-        why = f"{sop.name} v{sop.version}, rule {rule.id}: {seen}"
+        why = f"{sop.name} v{sop.version}, rule {rule.id}: {rule.when.seen(prepared)}"
         for action in rule.then:
-            proposals.append(_propose(action, sop=sop, rule=rule, why=why, facts=facts, protect=caregiver_suspected))
+            proposals.append(
+                _propose(action, sop=sop, rule=rule, why=why, facts=facts, protect=prepared.caregiver_suspected)
+            )
     return proposals
 
 
@@ -417,9 +545,10 @@ class RuleResult:
 def explain(facts: dict, sop: Sop) -> list[RuleResult]:
     """Every rule of ``sop`` with whether it fires for ``facts`` and why (for a dry run); same order as ``evaluate``."""
     proposals = evaluate(facts, sop)
+    prepared = Prepared(facts)
     results = []
     for rule in sop.rules:
-        fired, seen = rule.when.evaluate(facts)
+        fired, seen = rule.when.evaluate(prepared)
         own = tuple(proposal for proposal in proposals if proposal.rule_id == rule.id)
         results.append(RuleResult(rule.id, rule.description, fired, seen, own))
     return results

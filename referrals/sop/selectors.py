@@ -9,7 +9,9 @@ import logging
 import re
 from functools import lru_cache
 
-from cases.models import Category, LineCaseSettings, TaxonomyVersion
+from cases.models import Case, Category, LineCaseSettings, TaxonomyVersion
+from cases.references import reference_normalise
+from cases.selectors import case_facts
 from helpline.audit.services import audit_record
 from helpline.models import Helpline
 from referrals.sop import actions
@@ -88,3 +90,18 @@ def sop_export_text(*, version: SopVersion, actor=None) -> str:
         details={"line": version.line.slug, "number": version.number},
     )
     return text
+
+
+def sop_dry_run_facts(*, actor, line, reference: str) -> dict | None:
+    """The facts of the line's case with this reference, for an administrator's dry run; audited.
+
+    Facts only (codes and bands, ``cases.selectors.case_facts``): administrators configure,
+    they do not read case content. None when the line has no such case.
+    """
+    normalised = reference_normalise(reference)
+    case = Case.objects.filter(line=line, reference=normalised).first() if normalised and line else None
+    if case is None:
+        return None
+    facts = case_facts(case)
+    audit_record(action=actions.SOP_DRY_RUN, actor=actor, record=case, details={"line": line.slug})
+    return facts

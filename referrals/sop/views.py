@@ -1,8 +1,9 @@
 """The administrators' SOP pages: versions per line, the editor with checks as one types, dry runs,
 comparisons and activation. Thin: parse, call a selector or a service, render.
 
-Administrators configure but do not read case content: a dry run against a case shows
-only its facts (codes and bands, from ``cases.selectors.case_facts``), never names or notes.
+Administrators configure but do not read case content: a dry run against a case (by its
+reference) shows only its facts (codes and bands, from ``cases.selectors.case_facts``),
+never names or notes, and the look-up is audited.
 """
 
 import difflib
@@ -28,6 +29,7 @@ from referrals.sop.engine import explain, sop_from_data
 from referrals.sop.models import SopStatus, SopVersion
 from referrals.sop.selectors import (
     sop_active_version,
+    sop_dry_run_facts,
     sop_known_categories,
     sop_lines,
     sop_versions_for,
@@ -175,14 +177,22 @@ def dry_run(request):
     if errors:
         context["problem"] = _("Fix the document's mistakes first.")
         return render(request, "sop/_dry_run.html", context)
+    reference = request.POST.get("case", "").strip()
     try:
-        facts = _facts_from_text(request.POST.get("facts", ""))
+        if reference:
+            facts = sop_dry_run_facts(actor=request.user, line=line, reference=reference)
+            if facts is None:
+                raise ValueError(_("This line has no case with that reference."))
+        else:
+            facts = _facts_from_text(request.POST.get("facts", ""))
     except ValueError as exc:
         context["problem"] = str(exc)
         return render(request, "sop/_dry_run.html", context)
     sop = sop_from_data(data)
     results = explain(facts, sop)
     context.update({"sop": sop, "results": results, "fired": sum(1 for result in results if result.fired)})
+    if reference:
+        context["case_facts"] = json.dumps(facts, indent=1, ensure_ascii=False)
     return render(request, "sop/_dry_run.html", context)
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import referrals.sop
 from referrals.sop import vocabulary as v
 from referrals.sop.document import sop_check, sop_parse
-from referrals.sop.engine import evaluate, sop_from_data
+from referrals.sop.engine import Prepared, evaluate, explain, sop_from_data
 from tests.sop.strategies import facts as any_facts
 from tests.sop.strategies import referral_actions, sop_documents
 
@@ -354,3 +354,13 @@ def test_every_generated_document_passes_the_checks(document):
 
 def _demo_path():
     return Path(referrals.sop.__file__).parent / "demo" / "online-abuse.yaml"
+
+
+@PROPERTY
+@given(document=sop_documents(max_rules=10), facts=any_facts)
+def test_skipping_rules_by_their_categories_changes_nothing(document, facts):
+    sop = sop_from_data(document)
+    prepared = Prepared(facts)
+    every_rule = [rule.id for rule in sop.rules if rule.when.holds(prepared)]
+    assert list(dict.fromkeys(proposal.rule_id for proposal in evaluate(facts, sop))) == every_rule
+    assert [result.rule_id for result in explain(facts, sop) if result.fired] == every_rule
