@@ -6,6 +6,11 @@ the Report Remove hand-off when the document carries one. ``key`` names the
 request in what a delivery keeps between attempts. A document that gives the IWF
 nothing to act on, or a value beyond the IWF's limits, raises
 ``DeliveryError(permanent=True)`` naming the problem, never the value.
+
+A hand-off that cannot be made (a child under 13, an age range that cannot be
+told) does not stop the URL reports of the same referral: they go, and
+``hand_off_skipped`` says why the hand-off did not, for the referral's timeline.
+Without URL reports the same problem fails the delivery.
 """
 
 from django.utils.translation import gettext as _
@@ -26,7 +31,11 @@ def requests_for(document: dict, config: dict) -> list[tuple[str, str, str, dict
     urls = [str(url) for url in (document.get("incident") or {}).get("urls") or [] if url]
     planned = [("url", f"url-{index}", URL_PATH, url_report(document, config, url)) for index, url in enumerate(urls)]
     if document.get("report_remove"):
-        planned.append(("report_remove", "report_remove", REPORT_REMOVE_PATH, report_remove(document)))
+        problem = hand_off_skipped(document)
+        if not problem:
+            planned.append(("report_remove", "report_remove", REPORT_REMOVE_PATH, report_remove(document)))
+        elif not planned:
+            raise DeliveryError(f"{problem} {_('Nothing was sent.')}", permanent=True, code="report_remove")
     if not planned:
         raise DeliveryError(
             _(
@@ -37,6 +46,23 @@ def requests_for(document: dict, config: dict) -> list[tuple[str, str, str, dict
             code="nothing_to_report",
         )
     return planned
+
+
+def hand_off_skipped(document: dict) -> str:
+    """Why the document's Report Remove hand-off cannot be made, or "" when it can (or there is none)."""
+    hand_off = document.get("report_remove")
+    if not hand_off:
+        return ""
+    if not (hand_off.get("reference") or document.get("referral_id")):
+        return _("The Report Remove hand-off has no reference.")
+    if _age_range(document, str(hand_off.get("age_range") or "")) == "under-13":
+        return _("Report Remove through the helpline is for children aged 13 to 17.")
+    if _age_range(document, str(hand_off.get("age_range") or "")) not in REPORT_REMOVE_RANGES:
+        return _(
+            "Report Remove needs to know whether the child is 13 to 15 or 16 to 17; share the child's age band "
+            "with this agency."
+        )
+    return ""
 
 
 def url_report(document: dict, config: dict, url: str) -> dict:
@@ -94,22 +120,23 @@ def description(document: dict) -> str:
 
 
 def report_remove(document: dict) -> dict:
-    """Only the IWF's age range and a reference that does not identify the child."""
+    """Only the IWF's age range and a reference that does not identify the child (check ``hand_off_skipped`` first)."""
     hand_off = document.get("report_remove") or {}
-    reference = str(hand_off.get("reference") or document.get("referral_id") or "")
-    if not reference:
-        raise DeliveryError(
-            _("The Report Remove hand-off has no reference; nothing was sent."), permanent=True, code="no_reference"
-        )
-    return {"age_range": _age_range(document, str(hand_off.get("age_range") or "")), "reference": reference}
+    return {
+        "age_range": _age_range(document, str(hand_off.get("age_range") or "")),
+        "reference": str(hand_off.get("reference") or document.get("referral_id")),
+    }
 
 
 def _age_range(document: dict, given: str) -> str:
+    """13-15, 16-17, under-13, or "" when it cannot be told; a given 13-17 is narrowed with the child's age."""
     if given in REPORT_REMOVE_RANGES:
         return given
     child = document.get("child") or {}
     band = str(child.get("age_band") or "")
     age = child.get("age")
+    if (isinstance(age, int) and age < 13) or band in {"0-5", "6-9", "10-12"} or given in {"under-13", "0-12"}:
+        return "under-13"
     if given in ("", "13-17"):
         if band in REPORT_REMOVE_RANGES:
             return band
@@ -117,20 +144,7 @@ def _age_range(document: dict, given: str) -> str:
             return "13-15"
         if isinstance(age, int) and 16 <= age <= 17:
             return "16-17"
-    if (isinstance(age, int) and age < 13) or band in {"0-5", "6-9", "10-12"} or given in {"under-13", "0-12"}:
-        raise DeliveryError(
-            _("Report Remove through the helpline is for children aged 13 to 17; nothing was sent."),
-            permanent=True,
-            code="report_remove_age",
-        )
-    raise DeliveryError(
-        _(
-            "Report Remove needs to know whether the child is 13 to 15 or 16 to 17; share the child's age band "
-            "with this agency. Nothing was sent."
-        ),
-        permanent=True,
-        code="report_remove_age",
-    )
+    return ""
 
 
 def _number(value):

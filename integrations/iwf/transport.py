@@ -14,7 +14,7 @@ import requests
 from django.utils.translation import gettext as _
 
 from helpline.outbox import DeliveryError
-from integrations.iwf.reports import MAX_EMAIL, MAX_NAME, requests_for
+from integrations.iwf.reports import MAX_EMAIL, MAX_NAME, hand_off_skipped, requests_for
 from referrals.transports import DeliveryReceipt, DeliveryRequest, Rendered
 
 logger = logging.getLogger(__name__)
@@ -112,16 +112,18 @@ class IwfTransport:
             request.remember({DONE_KEY: done, LINK_KEY: link})
         request.remember({})
         logger.info("IWF delivery %s: %d request(s) done", request.idempotency_key, len(done))
-        return _receipt(planned, done, link)
+        return _receipt(planned, done, link, hand_off_skipped(request.document))
 
 
-def _receipt(planned, done: dict, link: str) -> DeliveryReceipt:
+def _receipt(planned, done: dict, link: str, skipped: str) -> DeliveryReceipt:
     urls = sum(1 for kind, *_rest in planned if kind == "url")
     notes = []
     if urls:
         notes.append(_("%(count)d address(es) reported to the IWF.") % {"count": urls})
     if link:
         notes.append(_("Report Remove link for the child: %(link)s") % {"link": link})
+    if skipped:
+        notes.append(_("No Report Remove hand-off: %(reason)s") % {"reason": skipped})
     references = [done[key] for _kind, key, *_rest in planned if done.get(key)]
     return DeliveryReceipt(external_reference=", ".join(references), detail=" ".join(notes))
 

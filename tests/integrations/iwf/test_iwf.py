@@ -119,6 +119,16 @@ def test_report_remove_outside_13_to_17_or_without_an_age_is_refused(iwf, iwf_re
     assert iwf_stand_in.server.requests == []
 
 
+def test_the_url_reports_of_a_child_under_13_still_go_without_the_hand_off(iwf, iwf_request, iwf_stand_in):
+    document = full_document()
+    document["report_remove"] = {"age_range": "under-13", "reference": "HK7-3PQ9-X"}
+
+    receipt = iwf.deliver(iwf_request(document))
+
+    assert len(iwf_stand_in.reports) == 2 and iwf_stand_in.calls("/report-remove") == []
+    assert "No Report Remove hand-off" in receipt.detail and "13 to 17" in receipt.detail
+
+
 def test_a_hand_off_answer_without_a_safe_link_is_refused(iwf, iwf_request, iwf_stand_in):
     iwf_stand_in.server.route("POST", "/report-remove", Reply(200, json={"token": "t", "url": "javascript:alert(1)"}))
 
