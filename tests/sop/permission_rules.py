@@ -40,6 +40,14 @@ expect(
     data={"text": "{sop_text}", "line": "{sop_line}", "facts": FACTS},
     outcomes=ADMIN_ONLY,
 )
+# Against a real case (by reference, tests/cases/permission_rules.py's case): facts only, audited when allowed.
+expect(
+    "sop:dry_run",
+    "post",
+    "/sop/dry-run/",
+    data={"text": "{sop_text}", "line": "{sop_line}", "case": "{sv_reference}"},
+    outcomes=ADMIN_ONLY,
+)
 expect("sop:draft_new", "get", "/sop/line/{sop_line}/new/", outcomes=ADMIN_ONLY)
 expect("sop:draft_new", "get", "/sop/line/no-such-line/new/", outcomes=signed_in(403, admin=404))
 expect(
