@@ -43,7 +43,8 @@ def test_an_administrator_edits_tries_and_activates_an_sop(browser, live_server_
     no_sideways_scroll(page, "editor")
 
     # A mistake shows up while typing, with its line and column and the rule it is in.
-    editor.fill(FIRST.replace("supervisors", "supervisor").replace("high}", "hihg}"))
+    mistaken = FIRST.replace("supervisors", "supervisor").replace("high}", "hihg}")
+    editor.fill(mistaken)
     errors = page.locator("#sop-errors")
     expect(errors).to_contain_text("2 mistakes")
     expect(errors).to_contain_text("line 4:27")
@@ -51,6 +52,10 @@ def test_an_administrator_edits_tries_and_activates_an_sop(browser, live_server_
     expect(errors).to_contain_text("did you mean 'high'?")
     expect(errors).to_contain_text("line 5:21")
     checked(page)
+    # A mistake's position takes the cursor there.
+    page.get_by_role("button", name="Go to line 4, column 27").click()
+    expect(editor).to_be_focused()
+    assert editor.evaluate("element => element.selectionStart") == mistaken.index("hihg")
     # The dry run refuses a document with mistakes.
     page.get_by_role("button", name="Dry run").click()
     expect(page.locator("#dry-run-result")).to_contain_text("Fix the document's mistakes first.")
