@@ -148,10 +148,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
     # Measured: persistent connections exhaust PostgreSQL's slots under ASGI; a pool does not.
+    # Sized for the threads that hold a connection at once in one process: the consumers'
+    # database threads (HELPLINE_DATABASE_THREADS) plus the sync views in flight.
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 10), "timeout": 10}
+        "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 20), "timeout": 10}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per process on which the WebSocket consumers do their database work in parallel
+# (helpline.realtime.database_call); each holds a pooled connection while it works.
+HELPLINE_DATABASE_THREADS = env_int("HELPLINE_DATABASE_THREADS", 8)
 
 # --- Realtime and background work ----------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

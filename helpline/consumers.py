@@ -19,14 +19,13 @@ from importlib import import_module
 from types import SimpleNamespace
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 
 from helpline.access import role_of, session_is_verified
 from helpline.models import Role
-from helpline.realtime import contact_group, line_group, staff_group
+from helpline.realtime import contact_group, database_call, line_group, staff_group
 from helpline.selectors import contacts_visible_to, contacts_writable_by
 
 logger = logging.getLogger(__name__)
@@ -181,7 +180,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     # --- database -------------------------------------------------------------------------
 
-    @database_sync_to_async
+    @database_call
     def _identify(self, *, fresh: bool = False):
         """(staff id, role, line ids) of a verified console user, else the close code.
 
@@ -203,10 +202,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         staff = user.staff
         return staff.pk, staff.role, tuple(sorted(staff.lines.values_list("pk", flat=True)))
 
-    @database_sync_to_async
+    @database_call
     def _held_contacts(self) -> set[str]:
         return {str(pk) for pk in contacts_writable_by(self.scope["user"]).values_list("pk", flat=True)}
 
-    @database_sync_to_async
+    @database_call
     def _may_watch(self, contact_id: str) -> bool:
         return contacts_visible_to(self.scope["user"]).filter(pk=contact_id).exists()

@@ -34,6 +34,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from helpline.realtime import database_call
 from helpline.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class Outbox:
         """Hand it over. Called outside any transaction; raises DeliveryError."""
         raise NotImplementedError
 
+    async def asend(self, payload) -> Any:
+        """``send`` from the event loop (``outbox_attempt_async``); a kind that can await natively overrides it."""
+        return await database_call(self.send)(payload)
+
     def succeeded(self, item, result) -> list[str]:
         raise NotImplementedError
 
@@ -168,6 +173,23 @@ def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
     except DeliveryError as error:
         return _failed(outbox, item_id, error)
     return _succeeded(outbox, item_id, result)
+
+
+async def outbox_attempt_async(*, outbox: Outbox, item_id: str) -> str:
+    """``outbox_attempt`` from the event loop: the same claim and outcome, the send awaited natively.
+
+    Used to deliver at once after a commit (web chat replies) while the item's task
+    stays queued as the fallback; whichever claims the item first sends it, the
+    other finds it no longer pending and skips, so it goes out once.
+    """
+    payload = await database_call(_claim)(outbox, item_id)
+    if payload is _NOTHING:
+        return "skipped"
+    try:
+        result = await outbox.asend(payload)
+    except DeliveryError as error:
+        return await database_call(_failed)(outbox, item_id, error)
+    return await database_call(_succeeded)(outbox, item_id, result)
 
 
 _NOTHING = object()

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from helpline.gateways import GatewayError, Outgoing, SendResult, gateway_for
 from helpline.models import ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus, PendingStatus
 from helpline.models.conversations import MAX_BODY_LENGTH, STATUS_RANK, Draft
-from helpline.outbox import Outbox, outbox_attempt, outbox_enqueue, outbox_register
-from helpline.realtime import broadcast_after_commit, contact_group
+from helpline.outbox import Outbox, outbox_attempt, outbox_attempt_async, outbox_enqueue, outbox_register
+from helpline.realtime import broadcast_after_commit, contact_group, database_call, run_in_turn, server_loop
 from helpline.retry import RetryPolicy
 from helpline.vault.services import seal, unseal
 
@@ -53,7 +53,8 @@ def message_send(*, contact: Contact, body: str, author) -> Message:
     Draft.objects.filter(contact=contact, staff=author).delete()
     broadcast_after_commit(
         contact_group(contact.pk),
-        {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk)},
+        # "out": the child's socket waits for the delivery instead of reading a message not handed over yet.
+        {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk), "direction": "out"},
     )
     return message
 
@@ -73,7 +74,41 @@ def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
     seal(message, "body", body)
     message.save()
     outbox_enqueue(MESSAGE_OUTBOX, message.pk)
+    if _delivers_at_once(contact.channel):
+        transaction.on_commit(
+            lambda: message_deliver_soon(message_id=str(message.pk), contact_id=str(contact.pk)), robust=True
+        )
     return message
+
+
+def _delivers_at_once(channel: str) -> bool:
+    """A gateway that can send from the event loop (the web chat's) delivers straight after commit."""
+    try:
+        return hasattr(gateway_for(channel), "asend")
+    except GatewayError:
+        return False
+
+
+def message_deliver_soon(*, message_id: str, contact_id: str) -> None:
+    """One delivery attempt now, beside the queued task (which then finds it sent and skips).
+
+    Inside the ASGI server the attempt is handed to the event loop, so the
+    counsellor's request does not wait for it; elsewhere (the worker, a command,
+    a test) it runs here. If the process dies first, the task delivers it.
+    """
+    loop = server_loop()
+    if loop is None:
+        message_deliver_attempt(message_id=message_id)
+        return
+    # After this conversation's earlier deliveries handed over in this process, so replies keep their order.
+    run_in_turn(
+        loop,
+        f"deliver-{contact_id}",
+        lambda: outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=message_id),
+        on_error=lambda error: logger.warning(
+            "Immediate delivery of %s failed; its task will deliver it", message_id, exc_info=error
+        ),
+    )
 
 
 @transaction.atomic
@@ -229,6 +264,12 @@ class MessageOutbox(Outbox):
 
     def send(self, outgoing: Outgoing) -> SendResult:
         return gateway_for(outgoing.channel).send(outgoing)
+
+    async def asend(self, outgoing: Outgoing) -> SendResult:
+        gateway = gateway_for(outgoing.channel)
+        if hasattr(gateway, "asend"):
+            return await gateway.asend(outgoing)
+        return await database_call(gateway.send)(outgoing)
 
     def succeeded(self, message: Message, result: SendResult) -> list[str]:
         message.provider_id = result.provider_id or message.provider_id

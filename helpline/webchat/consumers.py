@@ -10,11 +10,10 @@ import time
 from collections import deque
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
-from helpline.realtime import contact_group
+from helpline.realtime import contact_group, database_call
 from helpline.webchat import selectors, services
 from helpline.webchat.options import (
     FRAMES_PER_WINDOW,
@@ -66,7 +65,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         self.messages_window = RateWindow(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
         self.frames_window = RateWindow(FRAMES_PER_WINDOW, RATE_WINDOW_SECONDS)
         line_slug = self.scope["url_route"]["kwargs"]["line_slug"]
-        self.endpoint = await database_sync_to_async(selectors.webchat_endpoint_for)(line_slug=line_slug)
+        self.endpoint = await database_call(selectors.webchat_endpoint_for)(line_slug=line_slug)
         if self.endpoint is None:
             await self.close()  # before accept: the handshake is refused
             return
@@ -88,7 +87,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             return await super().dispatch(message)
         if message.get("contact_id") == self.contact_id and self.contact_id:
             await self._status_refresh(
-                await database_sync_to_async(selectors.webchat_contact_status)(contact_id=self.contact_id)
+                await database_call(selectors.webchat_contact_status)(contact_id=self.contact_id)
             )
 
     # --- frames from the page ---------------------------------------------------
@@ -139,7 +138,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         language = services.language_clean(content.get("language"))
         age_band = services.age_band_clean(content.get("age_band"))
         try:
-            joined = await database_sync_to_async(services.webchat_conversation_join)(
+            joined = await database_call(services.webchat_conversation_join)(
                 endpoint=self.endpoint,
                 token=token,
                 language=language,
@@ -168,7 +167,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         if joined.contact_id:
             # Join the group before reading the history, so nothing sent in between is missed.
             await self._follow(joined.contact_id)
-            history = await database_sync_to_async(selectors.webchat_history)(contact_id=joined.contact_id)
+            history = await database_call(selectors.webchat_history)(contact_id=joined.contact_id)
         self.shown.update(frame["id"] for frame in history)
         self.status = joined.status
         await self.send_json({"type": "ready", "status": joined.status, "history": history})
@@ -183,7 +182,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             # Counted per token across sockets by the service.
-            inbound = await database_sync_to_async(services.webchat_message_post)(
+            inbound = await database_call(services.webchat_message_post)(
                 endpoint=self.endpoint,
                 token=self.token,
                 client_id=client_id,
@@ -216,7 +215,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             # Only the socket's own conversation: the frame names no contact.
-            await database_sync_to_async(services.webchat_survey_answers_post)(
+            await database_call(services.webchat_survey_answers_post)(
                 contact_id=self.contact_id, answers=content.get("answers")
             )
         except services.WebChatError as refused:
@@ -240,18 +239,21 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         if not self.contact_id or event.get("contact_id") != self.contact_id:
             return
         # "The conversation has ended" first, then the questions.
-        await self._status_refresh(
-            await database_sync_to_async(selectors.webchat_contact_status)(contact_id=self.contact_id)
-        )
+        await self._status_refresh(await database_call(selectors.webchat_contact_status)(contact_id=self.contact_id))
         await self._survey_offer()
 
     async def _relay(self, event):
         if not self.contact_id or event.get("contact_id") != self.contact_id:
             return
-        if event.get("type") == "contact.message" and event.get("message_id") in self.posted:
+        kind, message_id = event.get("type"), event.get("message_id")
+        # Events that need no database read: this socket's own message, a reply that is
+        # only queued (its webchat.deliver follows), the status of a message already shown.
+        if kind == "contact.message" and (message_id in self.posted or event.get("direction") == "out"):
             return
-        frame, status = await database_sync_to_async(selectors.webchat_message_frame)(
-            contact_id=self.contact_id, message_id=event.get("message_id")
+        if kind == "message.status" and message_id in self.shown:
+            return
+        frame, status = await database_call(selectors.webchat_message_frame)(
+            contact_id=self.contact_id, message_id=message_id
         )
         await self._status_refresh(status)
         if frame is None or frame["id"] in self.shown:
@@ -262,7 +264,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
     # --- helpers ----------------------------------------------------------------
 
     async def _survey_offer(self):
-        frame = await database_sync_to_async(selectors.webchat_survey_frame)(contact_id=self.contact_id)
+        frame = await database_call(selectors.webchat_survey_frame)(contact_id=self.contact_id)
         if frame is not None:
             await self.send_json(frame)
 

@@ -4,6 +4,10 @@ The event carries ids only; the socket's consumer reads the message from the
 database for its own contact and sends the text. If the child is not
 connected, the event is lost harmlessly: the page replays the conversation
 from the database when it reconnects.
+
+``asend`` awaits the channel layer natively; a reply is delivered that way
+straight after its commit (``helpline.services.outbound.message_send``), and
+``send`` is what the task worker calls when that did not happen (a crash).
 """
 
 import logging
@@ -21,9 +25,12 @@ logger = logging.getLogger(__name__)
 
 class WebChatGateway:
     def send(self, outgoing: Outgoing) -> SendResult:
+        return async_to_sync(self.asend)(outgoing)
+
+    async def asend(self, outgoing: Outgoing) -> SendResult:
         event = {"type": "webchat.deliver", "contact_id": outgoing.contact_id, "message_id": outgoing.message_id}
         try:
-            async_to_sync(get_channel_layer().group_send)(contact_group(outgoing.contact_id), event)
+            await get_channel_layer().group_send(contact_group(outgoing.contact_id), event)
         except Exception as error:
             # The realtime layer is down: retry later rather than call it delivered.
             logger.warning("Web chat delivery of %s could not reach the channel layer", outgoing.message_id)

@@ -264,12 +264,11 @@ async def test_a_conversation_under_way_resumes_after_closing_time(chat_endpoint
     assert again.ready["type"] == "ready" and [f["body"] for f in again.ready["history"]] == ["still there?"]
 
 
-async def test_a_reply_reaches_the_child_when_delivered_never_before(chat_endpoint, child, counsellor):
+async def test_a_reply_reaches_the_child_straight_after_commit_and_once(chat_endpoint, child, counsellor):
     tab = await child(token=new_token())
     [contact] = await contacts()
     answer = await reply(contact.pk, "You did the right thing writing to us.", counsellor)
-    assert await tab.nothing(timeout=0.5)  # queued is not yet delivered
-    assert await deliver(answer.pk) == "delivered"
+    # No worker has run: the reply is delivered right after its commit.
     frame = await tab.receive()
     assert frame == {
         "type": "message",
@@ -278,7 +277,48 @@ async def test_a_reply_reaches_the_child_when_delivered_never_before(chat_endpoi
         "body": "You did the right thing writing to us.",
         "at": frame["at"],
     }  # no counsellor name, no author of any kind
-    assert await tab.nothing(timeout=0.5)  # the "delivered" status announcement does not repeat it
+    # The queued task, run later as a crash fallback, finds it delivered and sends nothing.
+    assert await deliver(answer.pk) == "skipped"
+    assert await db(lambda: Message.objects.get(pk=answer.pk).status)() == "delivered"
+    assert await tab.nothing(timeout=0.5)  # neither the task nor the "delivered" status repeats it
+
+
+@db
+def reply_left_by_a_crash(contact_id, body, author):
+    """What a process that died right after committing a reply leaves: the message and its task, no delivery."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from helpline.models.conversations import STATUS_RANK
+    from helpline.outbox import outbox_enqueue
+    from helpline.services.outbound import MESSAGE_OUTBOX
+    from helpline.vault.services import seal
+
+    with transaction.atomic():
+        message = Message(
+            contact=Contact.objects.get(pk=contact_id),
+            channel="webchat",
+            direction="out",
+            author=author.staff,
+            status="queued",
+            status_rank=STATUS_RANK["queued"],
+            next_attempt_at=timezone.now(),
+        )
+        seal(message, "body", body)
+        message.save()
+        outbox_enqueue(MESSAGE_OUTBOX, message.pk)
+    return message
+
+
+async def test_a_reply_whose_process_died_is_delivered_by_its_task_and_not_before(chat_endpoint, child, counsellor):
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply_left_by_a_crash(contact.pk, "Are you still there?", counsellor)
+    assert await tab.nothing(timeout=0.5)  # queued is not yet delivered
+    assert await deliver(answer.pk) == "delivered"
+    assert (await tab.receive())["body"] == "Are you still there?"
+    assert await deliver(answer.pk) == "skipped"
+    assert await tab.nothing(timeout=0.5)
 
 
 async def test_a_reply_reaches_only_its_own_child(chat_endpoint, child, counsellor):
