@@ -1,6 +1,7 @@
 """Time from a child's message to the counsellor's console socket, beside the bare channel layer.
 
-    .venv/bin/python bench/realtime.py [--conversations 50 200] [--seconds 20] [--rounds 2] [--workers 2]
+    .venv/bin/python bench/realtime.py [--conversations 50 200 400] [--seconds 20] [--rounds 2] [--workers 2]
+        [--task-workers 2]
 
 Runs the production ASGI app (uvicorn, ``--workers`` processes, HELPLINE_MODE=production,
 PostgreSQL + Redis on 127.0.0.1) against a throwaway database (name must contain "bench";
@@ -9,13 +10,18 @@ it is dropped and re-created). For each number of live conversations:
 - N children hold web chat sockets (``ws/chat/bench/``) and N counsellors hold console
   sockets (``ws/console/``, real sessions with a verified second factor), each counsellor
   holding one of the conversations;
-- **app**: every child sends a message every ``--interval`` seconds (staggered); the
+- **in**: every child sends a message every ``--interval`` seconds (staggered); the
   latency is from the child's send to the holder's console receiving ``contact.message``
   (store, encrypt, commit, notify, forward);
+- **out**: every counsellor presses Send (``POST /console/c/<id>/send/`` with htmx, as the
+  console does) every ``--interval`` seconds; the latency is from the request to the
+  child's socket showing the reply (store, commit, deliver at once, read, send);
 - **bare**: this process ``group_send``s the same event to the same contact groups at the
   same rate with native ``await``; the latency is from the send to the console receiving it.
 
-Phases alternate (bare, app, app, bare, ...) so machine noise hits both sides alike.
+Phases alternate (bare, in, out, out, in, bare, ...) so machine noise hits all alike. Two
+``db_worker`` processes run beside the server, as in production. Messages that arrive after
+their phase's window still count; what never arrives is the gap in received/sent.
 """
 
 import argparse
@@ -46,17 +52,19 @@ from bench.ingest import (  # noqa: E402
 
 LINE = "bench"
 BODY = "someone keeps asking me for pictures and I don't know what to do"
+REPLY = "Thank you for telling me. You did the right thing. Can you tell me where you met this person?"
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/helpline_bench_realtime")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
-    parser.add_argument("--conversations", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--conversations", type=int, nargs="+", default=[50, 200, 400])
     parser.add_argument("--seconds", type=float, default=20, help="length of each measured phase")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a child's messages")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--task-workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
 
@@ -157,22 +165,15 @@ async def console_open(port: int, session_key: str):
     )
 
 
-async def drain(socket) -> None:
-    """Children get acks and status frames; nobody needs them here."""
-    try:
-        async for _ in socket:
-            pass
-    except Exception:  # noqa: BLE001 - the socket closing ends the drain
-        return
-
-
-async def console_listen(socket, sent_at: dict, latencies: list, phase: dict) -> None:
+async def console_listen(socket, sent_at: dict, latencies: list, phase: dict, seen: dict) -> None:
     try:
         async for raw in socket:
             received = time.perf_counter()
             event = json.loads(raw)
-            if event.get("type") != "contact.message":
+            if event.get("type") != "contact.message" or phase["name"] not in ("bare", "in"):
                 continue
+            key = (event.get("contact_id"), event.get("message_id"))
+            seen[key] = seen.get(key, 0) + 1
             started = sent_at.pop(event.get("contact_id"), None)
             if started is not None and phase["measuring"]:
                 latencies.append((phase["name"], received - started))
@@ -180,7 +181,27 @@ async def console_listen(socket, sent_at: dict, latencies: list, phase: dict) ->
         return
 
 
+async def child_listen(socket, contact_id, sent_at: dict, latencies: list, phase: dict, seen: dict) -> None:
+    """Children get acks and status frames, and the counsellors' replies (timed in the "out" phase)."""
+    try:
+        async for raw in socket:
+            received = time.perf_counter()
+            frame = json.loads(raw)
+            if frame.get("type") != "message" or frame.get("direction") != "out":
+                continue
+            seen[frame["id"]] = seen.get(frame["id"], 0) + 1
+            started = sent_at.pop(contact_id, None)
+            if started is not None and phase["measuring"] and phase["name"] == "out":
+                latencies.append(("out", received - started))
+    except Exception:  # noqa: BLE001 - the socket closing ends the listening
+        return
+
+
+CSRF = "benchcsrf" + "0" * 23  # a 32-character CSRF secret, set as the cookie and sent as the header
+
+
 async def run_level(port: int, sessions, count: int, args) -> dict:
+    import httpx
     from channels.layers import get_channel_layer
 
     from helpline.realtime import contact_group
@@ -190,38 +211,76 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
     holders = await asyncio.to_thread(conversations_assign, [staff_id for staff_id, _ in sessions[:count]])
     ordered_contacts = await asyncio.to_thread(contacts_of, [token for _socket, token in opened])
     assert set(ordered_contacts) == set(holders), "every child's conversation is held by one counsellor"
+    session_of = {staff_id: key for staff_id, key in sessions[:count]}
     consoles = [await console_open(port, key) for _staff_id, key in sessions[:count]]
     await asyncio.sleep(2)  # consoles join their groups
     sent_at: dict[str, float] = {}
     latencies: list = []
-    phase = {"name": "", "measuring": False}
-    tasks = [asyncio.create_task(drain(child)) for child in children]
-    tasks += [asyncio.create_task(console_listen(console, sent_at, latencies, phase)) for console in consoles]
+    phase = {"name": "", "measuring": False, "running": False}
+    sent = {"bare": 0, "in": 0, "out": 0}
+    console_seen: dict = {}
+    child_seen: dict = {}
+    tasks = [
+        asyncio.create_task(child_listen(child, cid, sent_at, latencies, phase, child_seen))
+        for child, cid in zip(children, ordered_contacts, strict=True)
+    ]
+    tasks += [
+        asyncio.create_task(console_listen(console, sent_at, latencies, phase, console_seen)) for console in consoles
+    ]
     layer = get_channel_layer()
+    http = httpx.AsyncClient(base_url=f"http://{HOST}:{port}", limits=httpx.Limits(max_connections=64), timeout=30)
 
-    async def app_sender(child, contact_id, offset):
+    def counted(name):
+        if phase["measuring"]:
+            sent[name] += 1
+
+    async def in_sender(child, contact_id, offset):
         await asyncio.sleep(offset)
         while phase["running"]:
+            counted("in")
             sent_at[contact_id] = time.perf_counter()
             await child.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "body": BODY}))
+            await asyncio.sleep(args.interval)
+
+    async def out_sender(contact_id, offset):
+        cookies = {"sessionid": session_of[holders[contact_id]], "csrftoken": CSRF}
+        headers = {"X-CSRFToken": CSRF, "HX-Request": "true"}
+        await asyncio.sleep(offset)
+        while phase["running"]:
+            counted("out")
+            sent_at[contact_id] = time.perf_counter()
+            response = await http.post(
+                f"/console/c/{contact_id}/send/", data={"body": REPLY}, cookies=cookies, headers=headers
+            )
+            if response.status_code != 200:
+                print(f"send answered {response.status_code}", flush=True)
             await asyncio.sleep(args.interval)
 
     async def bare_sender(contact_id, offset):
         await asyncio.sleep(offset)
         while phase["running"]:
+            counted("bare")
             sent_at[contact_id] = time.perf_counter()
-            event = {"type": "contact.message", "contact_id": contact_id, "message_id": str(uuid.uuid4())}
+            # "out": the child's socket in the same group skips it without a read, as it does a queued reply.
+            event = {
+                "type": "contact.message",
+                "contact_id": contact_id,
+                "message_id": str(uuid.uuid4()),
+                "direction": "out",
+            }
             await layer.group_send(contact_group(contact_id), event)
             await asyncio.sleep(args.interval)
 
     order = []
     for round_number in range(args.rounds):
-        order += ["bare", "app"] if round_number % 2 == 0 else ["app", "bare"]
+        order += ["bare", "in", "out"] if round_number % 2 == 0 else ["out", "in", "bare"]
     for name in order:
         phase.update(name=name, running=True, measuring=False)
         offsets = [args.interval * n / count for n in range(count)]
-        if name == "app":
-            senders = [app_sender(c, cid, o) for c, cid, o in zip(children, ordered_contacts, offsets, strict=True)]
+        if name == "in":
+            senders = [in_sender(c, cid, o) for c, cid, o in zip(children, ordered_contacts, offsets, strict=True)]
+        elif name == "out":
+            senders = [out_sender(cid, o) for cid, o in zip(ordered_contacts, offsets, strict=True)]
         else:
             senders = [bare_sender(cid, o) for cid, o in zip(ordered_contacts, offsets, strict=True)]
         running = [asyncio.create_task(sender) for sender in senders]
@@ -229,25 +288,57 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         phase["measuring"] = True
         await asyncio.sleep(args.seconds)
         phase["running"] = False
-        await asyncio.sleep(args.interval + 0.5)  # let the last messages land
-        phase["measuring"] = False
         await asyncio.gather(*running)
+        await asyncio.sleep(max(2.0, args.interval))  # let the last messages land (they still count)
+        phase["measuring"] = False
         sent_at.clear()
+    await http.aclose()
     for socket in (*children, *consoles):
         await socket.close()
     for task in tasks:
         task.cancel()
     result = {}
-    for name in ("bare", "app"):
+    for name in ("bare", "in", "out"):
         values = sorted(seconds * 1000 for kind, seconds in latencies if kind == name)
-        expected = count * args.rounds * args.seconds / args.interval
         result[name] = {
             "n": len(values),
-            "expected": int(expected),
+            "sent": sent[name],
             "p50": statistics.median(values) if values else float("nan"),
             "p99": values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan"),
         }
+    result["twice"] = sum(1 for n in child_seen.values() if n > 1) + sum(1 for n in console_seen.values() if n > 1)
+    result["stored"] = await asyncio.to_thread(messages_stored, ordered_contacts)
     return result
+
+
+def messages_stored(contact_ids) -> dict:
+    """Inbound and outbound messages stored in the level's conversations, and outbound not delivered."""
+    from helpline.models import Message
+
+    messages = Message.objects.filter(contact_id__in=contact_ids)
+    return {
+        "in": messages.filter(direction="in").count(),
+        "out": messages.filter(direction="out").count(),
+        "out_undelivered": messages.filter(direction="out").exclude(status="delivered").count(),
+    }
+
+
+def workers_start(env: dict, count: int, log_dir: Path) -> list[subprocess.Popen]:
+    """Task-worker processes, as production runs them (the fallback for replies, automatic messages)."""
+    processes = []
+    for n in range(count):
+        log = open(log_dir / f"worker-{n}.log", "w")  # noqa: SIM115 - lives as long as the worker
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--queue-name", "*"],
+                cwd=ROOT,
+                env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    return processes
 
 
 def main():
@@ -263,25 +354,37 @@ def main():
     server, port = server_start(
         env, settings_module="config.settings", workers=args.workers, log_path=var_dir / "uvicorn.log"
     )
+    workers = workers_start(env, args.task_workers, var_dir)
     try:
         print(
-            f"uvicorn --workers {args.workers}, PostgreSQL + Redis, one message per conversation every {args.interval}s"
+            f"uvicorn --workers {args.workers}, {args.task_workers} db_worker processes, PostgreSQL + Redis, "
+            f"one message per conversation every {args.interval}s; in = child -> counsellor's console, "
+            "out = counsellor's Send (HTTP) -> child's socket, bare = group_send -> console"
         )
-        print(f"{'conversations':>13} {'path':>5} {'received':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        print(f"{'conversations':>13} {'path':>5} {'received/sent':>14} {'p50 ms':>8} {'p99 ms':>8}")
         for count in args.conversations:
             result = asyncio.run(run_level(port, sessions, count, args))
-            for name in ("bare", "app"):
+            for name in ("bare", "in", "out"):
                 r = result[name]
-                print(f"{count:>13} {name:>5} {r['n']:>5}/{r['expected']:<4}{r['p50']:>8.1f} {r['p99']:>8.1f}")
-            ratio = result["app"]["p99"] / result["bare"]["p99"]
-            print(f"{count:>13} app p99 / bare p99 = {ratio:.1f}x", flush=True)
+                print(f"{count:>13} {name:>5} {r['n']:>7}/{r['sent']:<6}{r['p50']:>8.1f} {r['p99']:>8.1f}")
+            for name in ("in", "out"):
+                ratio = result[name]["p99"] / result["bare"]["p99"]
+                print(f"{count:>13} {name} p99 / bare p99 = {ratio:.1f}x")
+            stored = result["stored"]
+            print(
+                f"{count:>13} stored: {stored['in']} in, {stored['out']} out ({stored['out_undelivered']} not "
+                f"delivered); frames received twice: {result['twice']}",
+                flush=True,
+            )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            # Sockets still draining; the figures are printed. Kill the workers too, not only their parent.
-            os.killpg(server.pid, signal.SIGKILL)
+        for process in (server, *workers):
+            process.terminate()
+        for process in (server, *workers):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                # Sockets still draining; the figures are printed. Kill the workers too, not only their parent.
+                os.killpg(process.pid, signal.SIGKILL)
         if not args.keep:
             from django.db import connections
 

@@ -12,6 +12,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.machine import MachineEndpointsHandler, http_router  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from helpline.worker import start_inprocess_worker_if_configured  # noqa: E402
 
@@ -19,7 +20,7 @@ start_inprocess_worker_if_configured()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_router(django_asgi_app, MachineEndpointsHandler()),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

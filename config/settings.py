@@ -99,6 +99,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Machine endpoints (webhooks) skip the staff stack above: no session, user or 2FA applies to
+# them, and its sync-only middlewares cost each request extra thread hops (config/machine.py).
+HELPLINE_MACHINE_PATH_PREFIXES = ["/integrations/"]
+HELPLINE_MACHINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 

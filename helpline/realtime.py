@@ -113,6 +113,27 @@ def _database_executor() -> ThreadPoolExecutor:
         return _database_threads
 
 
+def database_threads_stop() -> None:
+    """Close each database thread's connection and stop the threads (the test suite's end, a clean exit)."""
+    global _database_threads
+    with _database_threads_lock:
+        executor, _database_threads = _database_threads, None
+    if executor is None:
+        return
+    from django.db import connections
+
+    count = executor._max_workers
+    barrier = threading.Barrier(count, timeout=30)
+
+    def close_here():
+        barrier.wait()  # one task per thread: none of them can take a second
+        connections.close_all()
+
+    for future in [executor.submit(close_here) for _ in range(count)]:
+        future.result()
+    executor.shutdown()
+
+
 def server_loop():
     """The event loop of the ASGI server that called into this thread, or None (a command, a task, a test)."""
     return _server_loop()

@@ -43,6 +43,22 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _database_pool_closed_at_the_end(django_db_setup, django_db_blocker):
+    """The consumers' database threads leave idle connections in the pool; close it before the
+    test database is dropped (teardown runs before django_db_setup's), or the DROP is refused."""
+    yield
+    from django.db import connections
+
+    from helpline.realtime import database_threads_stop
+
+    with django_db_blocker.unblock():
+        database_threads_stop()
+        for connection in connections.all():
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state(settings):
     """Each test starts with an empty cache and no values remembered for log redaction."""
