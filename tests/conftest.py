@@ -48,12 +48,15 @@ def _database_pool_closed_at_the_end(django_db_setup, django_db_blocker):
     """The consumers' database threads leave idle connections in the pool; close it before the
     test database is dropped (teardown runs before django_db_setup's), or the DROP is refused."""
     yield
+    from asgiref.sync import SyncToAsync
     from django.db import connections
 
     from helpline.realtime import database_threads_stop
 
     with django_db_blocker.unblock():
         database_threads_stop()
+        # And the connection of the one thread database_sync_to_async runs on.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
         for connection in connections.all():
             if getattr(connection, "pool", None) is not None:
                 connection.close_pool()

@@ -267,6 +267,9 @@ async def test_a_conversation_under_way_resumes_after_closing_time(chat_endpoint
 async def test_a_reply_reaches_the_child_straight_after_commit_and_once(chat_endpoint, child, counsellor):
     tab = await child(token=new_token())
     [contact] = await contacts()
+    layer = get_channel_layer()
+    console = await layer.new_channel()  # as a counsellor's console, told of the delivered status
+    await layer.group_add(contact_group(contact.pk), console)
     answer = await reply(contact.pk, "You did the right thing writing to us.", counsellor)
     # No worker has run: the reply is delivered right after its commit.
     frame = await tab.receive()
@@ -277,6 +280,8 @@ async def test_a_reply_reaches_the_child_straight_after_commit_and_once(chat_end
         "body": "You did the right thing writing to us.",
         "at": frame["at"],
     }  # no counsellor name, no author of any kind
+    while (await layer.receive(console))["type"] != "message.status":  # announced after the commit
+        pass
     # The queued task, run later as a crash fallback, finds it delivered and sends nothing.
     assert await deliver(answer.pk) == "skipped"
     assert await db(lambda: Message.objects.get(pk=answer.pk).status)() == "delivered"
