@@ -4,7 +4,8 @@ It keeps the reports it holds (open, finished, retracted) and answers
 ``/submit``, ``/finish`` and ``/retract`` the way DOMAIN.md describes the real
 API; ``answer_next(path, code)`` makes the next call to a path fail with a code,
 ``lose_answer_next(path)`` does the call and then drops the connection (the
-receiver acted, the client never heard).
+receiver acted, the client never heard), ``drop_next(path)`` drops it without
+acting (the request never arrived).
 """
 
 import itertools
@@ -54,6 +55,9 @@ class CyberTipline:
     def lose_answer_next(self, path: str) -> None:
         self.forced.setdefault(path, []).append("lose")
 
+    def drop_next(self, path: str) -> None:
+        self.forced.setdefault(path, []).append("drop")
+
     def calls(self, path: str) -> list[Recorded]:
         return self.server.requests_to("POST", path)
 
@@ -72,6 +76,8 @@ class CyberTipline:
             action = forced.pop(0) if forced else None
             if isinstance(action, int):
                 return _response(action, "Forced failure")
+            if action == "drop":
+                return Reply(drop=True)
             reply = getattr(self, "_" + path.strip("/"))(request)
         return Reply(drop=True) if action == "lose" else reply
 
