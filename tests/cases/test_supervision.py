@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
 from django.utils import timezone
 
 from cases.models import BreakGlassAccess, Case, CaseStatus
 from cases.selectors.access import cases_visible_to
 from cases.selectors.supervision import caseloads, cases_high_risk_stale, supervision_timeline
+from cases.services.approvals import case_close_request
 from cases.services.supervision import SupervisionError, case_break_glass, case_reassign
 from helpline.audit.models import AuditEvent
 from tests.cases.supervision_world import case_make, staff_of
@@ -124,3 +127,32 @@ def test_a_supervisor_is_offered_break_glass_only_for_an_existing_reference(demo
     case = case_make(line=demo_line, counsellor=counsellor)
     listing = client_for(colleague).get("/cases/", {"q": case.reference})
     assert b"break glass" not in listing.content  # counsellors never learn that a reference exists
+
+
+def render_actions(user, case) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    template = Template("{% load case_links %}{% case_supervision_actions case %}")
+    return template.render(Context({"request": request, "case": case}))
+
+
+def test_the_case_page_offers_closure_reassignment_and_shows_break_glass(
+    demo_line, counsellor, supervisor, far_supervisor
+):
+    case = case_make(line=demo_line, counsellor=counsellor)
+    mine = render_actions(counsellor, case)
+    assert "Ask to close this case" in mine and "Reassign" not in mine
+    assert "Reassign" in render_actions(supervisor, case)
+    case_break_glass(actor=staff_of(far_supervisor), reference=case.reference, reason=GLASS_REASON)
+    far = render_actions(far_supervisor, case)
+    assert "break glass" in far and "Reassign" not in far
+
+
+def test_the_case_page_says_when_closure_waits_and_who_may_decide(demo_line, counsellor, supervisor):
+    case = case_make(line=demo_line, counsellor=counsellor)
+    case_close_request(actor=staff_of(counsellor), case=case, reason="Safe now")
+    case.refresh_from_db()
+    assert "Decide it" in render_actions(supervisor, case)
+    waiting = render_actions(counsellor, case)
+    assert "waiting for a supervisor" in waiting and "Decide it" not in waiting
+    assert "Ask to close" not in waiting
