@@ -34,6 +34,15 @@ def approval_kind_get(code: str) -> ApprovalKind | None:
     return _kinds.get(code)
 
 
+def approval_kinds_registered() -> list[str]:
+    """The kinds decided here (``cases.services.approvals.approval_decide``, the caseloads page).
+
+    An app that writes ``Approval`` rows of a kind it does not register decides them on its own
+    pages, through its own service; they are never shown or decided here.
+    """
+    return sorted(_kinds)
+
+
 def approval_kind_label(code: str) -> str:
     kind = _kinds.get(code)
     return str(kind.label) if kind else code

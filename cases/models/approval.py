@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cases.approvals import approval_kind_label
 from helpline.models import Staff
 from helpline.vault.fields import EncryptedTextField
 
@@ -65,6 +66,10 @@ class Approval(models.Model):
 
     def __str__(self):
         return f"{self.kind} approval ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        return approval_kind_label(self.kind)
 
     @property
     def is_pending(self) -> bool:

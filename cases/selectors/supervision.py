@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.approvals import approval_kind_label
+from cases.approvals import approval_kind_label, approval_kinds_registered
 from cases.models import LIVE_STATUSES, Approval, ApprovalStatus, Case, CaseStatus
 from cases.overdue import HIGH_RISK_LEVELS, high_risk_without_recent_note
 from cases.selectors.access import cases_visible_to
@@ -70,7 +70,9 @@ def approvals_pending_for(user) -> QuerySet[Approval]:
     if role_of(user) != Role.SUPERVISOR:
         return Approval.objects.none()
     return (
-        Approval.objects.filter(status=ApprovalStatus.PENDING, case__line__in=user.staff.lines.all())
+        Approval.objects.filter(
+            status=ApprovalStatus.PENDING, kind__in=approval_kinds_registered(), case__line__in=user.staff.lines.all()
+        )
         .select_related("case", "case__line", "requested_by__user")
         .order_by("requested_at")
     )
@@ -88,7 +90,10 @@ def supervision_timeline(case: Case) -> list[TimelineEntry]:
     it unseals are part of the case's content.
     """
     entries = []
-    approvals = case.approvals.select_related("case__data_key", "requested_by__user", "decided_by__user")
+    # Kinds other apps decide themselves are on the timeline through those apps' own sources.
+    approvals = case.approvals.filter(kind__in=approval_kinds_registered()).select_related(
+        "case__data_key", "requested_by__user", "decided_by__user"
+    )
     for approval in approvals.order_by("requested_at"):
         label = approval_kind_label(approval.kind)
         reason = unseal(approval, "request_reason")

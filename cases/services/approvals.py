@@ -85,7 +85,9 @@ def case_close_request(*, actor: Staff, case: Case, reason: str) -> Approval:
 def approval_decide(*, actor: Staff, approval: Approval, approve: bool, reason: str = "") -> Approval:
     """Approve or reject a pending request. The person who asked can never decide it."""
     locked = Approval.objects.select_for_update(of=("self",)).select_related("case__data_key").get(pk=approval.pk)
-    if actor.role != Role.SUPERVISOR or not supervises_line(actor, locked.case.line_id):
+    kind = approval_kind_get(locked.kind)
+    if kind is None or actor.role != Role.SUPERVISOR or not supervises_line(actor, locked.case.line_id):
+        # An unregistered kind belongs to the app that wrote it, decided by its own service.
         raise Approval.DoesNotExist
     if locked.requested_by_id == actor.pk:
         raise SelfApprovalError(_("You asked for this yourself: another supervisor decides it."))
@@ -98,8 +100,7 @@ def approval_decide(*, actor: Staff, approval: Approval, approve: bool, reason: 
     if reason:
         seal(locked, "decision_reason", reason)
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    kind = approval_kind_get(locked.kind)
-    if kind and kind.on_decided:
+    if kind.on_decided:
         kind.on_decided(approval=locked, approved=approve, actor=actor)
     audit_record(
         action=actions.APPROVAL_APPROVED if approve else actions.APPROVAL_REJECTED,

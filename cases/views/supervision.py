@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.links import case_url
-from cases.models import LIVE_STATUSES, Case, CaseStatus
+from cases.models import CASE_CLOSURE, LIVE_STATUSES, Case, CaseStatus
 from cases.models.choices import RiskLevel
 from cases.overdue import high_risk_note_hours
 from cases.references import reference_normalise
@@ -127,12 +127,16 @@ def decide(request, approval_id):
     except ApprovalError as error:
         status = 403 if isinstance(error, SelfApprovalError) else 409
         return render(request, "cases/supervision/refused.html", {"message": str(error)}, status=status)
-    if approve:
-        messages.success(request, _("Approved: case %(reference)s is closed.") % {"reference": approval.case.reference})
-    else:
+    reference = approval.case.reference
+    if approval.kind != CASE_CLOSURE:
         messages.success(
-            request, _("Rejected: case %(reference)s is back in progress.") % {"reference": approval.case.reference}
+            request,
+            _("Decided: %(kind)s on case %(reference)s.") % {"kind": approval.kind_label, "reference": reference},
         )
+    elif approve:
+        messages.success(request, _("Approved: case %(reference)s is closed.") % {"reference": reference})
+    else:
+        messages.success(request, _("Rejected: case %(reference)s is back in progress.") % {"reference": reference})
     return redirect("cases:supervision")
 
 

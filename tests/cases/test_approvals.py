@@ -7,7 +7,7 @@ from cases.models import Approval, ApprovalStatus, Case, CaseStatus
 from cases.services.approvals import ApprovalError, SelfApprovalError, approval_decide, case_close_request
 from cases.services.supervision import case_break_glass
 from helpline.audit.models import AuditEvent
-from helpline.vault.services import unseal
+from helpline.vault.services import seal, unseal
 from tests.cases.supervision_world import case_make, staff_of
 from tests.helpline.console.conftest import client_for
 
@@ -145,3 +145,15 @@ def test_through_the_pages_self_approval_is_refused(case, supervisor):
     response = supervising.post(f"/cases/approvals/{approval.pk}/decide/", {"decision": "approve"})
     assert response.status_code == 403
     assert status_of(case) == CaseStatus.PENDING_CLOSURE
+
+
+def test_a_kind_another_app_decides_itself_is_neither_listed_nor_decided_here(case, counsellor, supervisor):
+    """Referrals write their own kind (a referral plan) and decide it on their own pages."""
+    foreign = Approval(case=case, kind="referral_plan", requested_by=staff_of(counsellor))
+    seal(foreign, "request_reason", "Consent override")
+    foreign.save(force_insert=True)
+    page = client_for(supervisor).get("/cases/supervision/")
+    assert f'data-approval-id="{foreign.pk}"'.encode() not in page.content
+    with pytest.raises(Approval.DoesNotExist):
+        approval_decide(actor=staff_of(supervisor), approval=foreign, approve=True)
+    assert Approval.objects.get(pk=foreign.pk).status == ApprovalStatus.PENDING
