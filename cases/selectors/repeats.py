@@ -21,17 +21,17 @@ def wrapup_sender_index(wrapup: ContactWrapup) -> str | None:
 
 def repeat_cases_for(*, wrapup: ContactWrapup) -> QuerySet[Case]:
     """Cases of the line linked to other contacts of this sender, newest first (not yet linked to this one)."""
-    index = wrapup_sender_index(wrapup)
+    return repeat_cases_for_sender(line_id=wrapup.line_id, index=wrapup_sender_index(wrapup), wrapup=wrapup)
+
+
+def repeat_cases_for_sender(*, line_id: int, index: str | None, wrapup: ContactWrapup | None = None) -> QuerySet[Case]:
     if not index:
         return Case.objects.none()
-    same_sender = (
-        ContactWrapup.objects.filter(line_id=wrapup.line_id)
-        .filter(Q(contact__sender_index=index) | Q(caller_index=index))
-        .exclude(pk=wrapup.pk)
+    same_sender = ContactWrapup.objects.filter(line_id=line_id).filter(
+        Q(contact__sender_index=index) | Q(caller_index=index)
     )
-    return (
-        Case.objects.filter(line_id=wrapup.line_id, contact_links__wrapup__in=same_sender)
-        .exclude(contact_links__wrapup=wrapup)
-        .distinct()
-        .order_by("-created_at")
-    )
+    cases = Case.objects.filter(line_id=line_id)
+    if wrapup is not None and wrapup.pk is not None:
+        same_sender = same_sender.exclude(pk=wrapup.pk)
+        cases = cases.exclude(contact_links__wrapup=wrapup)
+    return cases.filter(contact_links__wrapup__in=same_sender).distinct().order_by("-created_at")
