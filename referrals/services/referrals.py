@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,7 @@ from referrals.models import (
     Delivery,
     Origin,
     Referral,
+    ReferralEvent,
     Urgency,
 )
 from referrals.selectors import agency_for_referral
@@ -418,6 +420,15 @@ def _approval_ask(referral: Referral, *, actor, reason: str) -> Approval:
 # --- the supervisor's decision --------------------------------------------------------------------
 
 
+def _asked_within(approval: Approval, staff) -> bool:
+    """Whether ``staff`` added a request of their own to this pending plan (it is one per case, so an
+    override or a sensitive referral confirmed by someone else joins the first requester's approval)."""
+    asked = ReferralEvent.objects.filter(
+        referral_id__in=approval.subject.get("referrals", []), actor=staff, created_at__gte=approval.requested_at
+    )
+    return asked.filter(Q(kind="override_requested") | Q(kind="confirmation", referral__needs_approval=True)).exists()
+
+
 @transaction.atomic
 def referral_plan_decide(*, actor, approval: Approval, approve: bool, reason: str) -> list[Referral]:
     """A supervisor of the line approves or refuses a case's pending referral plan (overrides and sensitive
@@ -428,7 +439,7 @@ def referral_plan_decide(*, actor, approval: Approval, approve: bool, reason: st
     if not supervises_case(actor, approval.case):
         raise PermissionDenied
     staff = staff_of(actor)
-    if staff is not None and staff.pk == approval.requested_by_id:
+    if staff is not None and (staff.pk == approval.requested_by_id or _asked_within(approval, staff)):
         raise PermissionDenied(_("Nobody approves their own request."))
     if approval.status != ApprovalStatus.PENDING:
         raise ReferralError(_("This request was already decided."))

@@ -118,3 +118,19 @@ def test_a_failure_after_the_referral_is_queued_leaves_neither_referral_change_n
         raise RuntimeError("the request failed after the referral was written")
     assert _fresh(social).status == Status.PROPOSED
     assert not Delivery.objects.exists() and DBTaskResult.objects.count() == tasks_before
+
+
+def test_an_override_asked_by_a_supervisor_joins_a_pending_plan_but_they_cannot_approve_it(
+    plan, counsellor, supervisor
+):
+    """The counsellor's request is pending; the supervisor adds their own override to it and must
+    not then approve the plan that now carries it (they asked for that override)."""
+    police = _ask_override(plan, counsellor)
+    social = plan["ke-childrens-services-nairobi"]
+    referral_confirm(actor=counsellor, referral=social)
+    referral_override_request(actor=supervisor, referral=social, reason="No time to ask her")
+    assert _fresh(social).approval_id == police.approval_id
+    with pytest.raises(PermissionDenied):
+        referral_plan_decide(actor=supervisor, approval=police.approval, approve=True, reason="Fine by me")
+    assert _fresh(social).consent_status == "override_requested"
+    assert Approval.objects.get(pk=police.approval_id).status == "pending"
