@@ -78,10 +78,13 @@ class WebhookTransport:
             "Idempotency-Key": request.idempotency_key,
             **signature_headers(secret=request.secrets["signing_secret"], body=body),
         }
+        session = requests.Session()
+        session.trust_env = False  # no proxy or .netrc from the environment decides where referrals go
         try:
-            response = requests.post(
-                request.config["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-            )
+            with session:
+                response = session.post(
+                    request.config["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+                )
         except requests.Timeout:
             raise DeliveryError(_("The receiver did not answer in time."), permanent=False, code="timeout") from None
         except requests.RequestException:

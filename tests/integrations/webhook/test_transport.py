@@ -170,3 +170,15 @@ def _request(*, url, secret=SECRET):
     return DeliveryRequest(
         document=full_document(), idempotency_key="delivery-x", config={"url": url}, secrets={"signing_secret": secret}
     )
+
+
+def test_no_proxy_from_the_environment_decides_where_the_referral_goes(fake_http, monkeypatch):
+    """Like NCMEC, IWF and CPIMS: a proxy (or .netrc) set in the worker's environment never sees a referral."""
+    server, proxy = fake_http(), fake_http()
+    server.route("POST", "/hook", Reply(204))
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    TRANSPORT.deliver(_request(url=server.url + "/hook"))
+    assert proxy.requests == [] and len(server.requests_to("POST", "/hook")) == 1
