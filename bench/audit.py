@@ -11,8 +11,10 @@ workers are), committing one transaction after another for ``--seconds``:
   *note*, what a service does (lock the record worked on with SELECT ... FOR UPDATE,
   seal and INSERT a 1 KB note under its data key, UPDATE the record), and *insert*,
   one INSERT of a 1 KB row (the cheapest transaction there is, so the audit's worst case);
-- **audited**: the same INSERT plus ``audit_record(...)`` about it, in the same transaction;
-- **audited, old chain lock**: the same, but first taking the transaction-level advisory
+- **plain + one more row** (control): the plain transaction plus an INSERT of one more
+  small row, to show what any one more statement costs;
+- **audited**: the plain transaction plus ``audit_record(...)`` about it, in the same transaction;
+- **audited, old chain lock**: the audited one, but first taking the transaction-level advisory
   lock the previous design held until commit (what every audited transaction paid
   before the linker), for comparison.
 
@@ -63,7 +65,7 @@ from tests.testapp.models import Note, NoteComment, PlainComment  # noqa: E402
 BENCH_ACTION = action_register("bench.comment_added", "Benchmark: comment added")
 OLD_CHAIN_LOCK_KEY = 0x6175646974  # the advisory lock every audited transaction took before the linker
 BODY = "x" * 1024
-VARIANTS = ("plain", "audited", "audited, old chain lock")
+VARIANTS = ("plain", "plain + one more row", "audited", "audited, old chain lock")
 TRANSACTIONS = ("note", "insert")
 TRANSACTION_LABELS = {
     "note": "note (lock the record FOR UPDATE, seal and INSERT a 1 KB note, UPDATE the record)",
@@ -83,6 +85,9 @@ def one_transaction(kind: str, variant: str, note_id) -> None:
         else:
             comment = PlainComment.objects.create(note_id=note_id, body=BODY)
         if variant == "plain":
+            return
+        if variant == "plain + one more row":
+            PlainComment.objects.create(note_id=note_id, body=str(comment.pk))
             return
         if variant == "audited, old chain lock":
             with connection.cursor() as cursor:
