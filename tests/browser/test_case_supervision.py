@@ -23,12 +23,16 @@ def test_a_counsellor_asks_to_close_and_a_supervisor_approves(
     log_in(counselling, live_server_url, counsellor, "/cases/")
     expect(counselling.get_by_role("link", name=case.reference)).to_be_visible()
     checked(counselling)
-    visit(counselling, f"{live_server_url}/cases/{case.pk}/close/")
+    counselling.get_by_role("link", name=case.reference).click()
+    counselling.wait_for_url(f"**/cases/{case.pk}/")
+    counselling.get_by_role("link", name="Ask to close this case").click()
+    counselling.wait_for_url(f"**/cases/{case.pk}/close/")
     counselling.get_by_role("button", name="Ask for closure").click()
     checked(counselling)  # the reason is required: the form says so
     counselling.get_by_label("Why can this case close?").fill(REASON)
     counselling.get_by_role("button", name="Ask for closure").click()
-    counselling.wait_for_url(lambda url: "/close/" not in url)  # to the case
+    counselling.wait_for_url(f"**/cases/{case.pk}/")
+    expect(counselling.get_by_text("waiting for a supervisor of the line")).to_be_visible()
     checked(counselling)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.PENDING_CLOSURE
 
@@ -63,7 +67,7 @@ def test_the_list_filters_reassignment_and_break_glass(
     visit(page, f"{live_server_url}/cases/{here.pk}/reassign/")
     page.get_by_label("Give it to").select_option(label="colleague (Counsellor)")
     page.get_by_role("button", name="Reassign").click()
-    page.wait_for_url(lambda url: "/reassign/" not in url)
+    page.wait_for_url(f"**/cases/{here.pk}/")
     assert Case.objects.get(pk=here.pk).counsellor.user == colleague
 
     far = browser.new_context(viewport=PHONE).new_page()
@@ -75,6 +79,8 @@ def test_the_list_filters_reassignment_and_break_glass(
     checked(far)
     far.get_by_label("Why do you need this case?").fill("The child moved to our region tonight")
     far.get_by_role("button", name="Open the case").click()
-    far.wait_for_url(lambda url: "/break-glass/" not in url)
+    far.wait_for_url(f"**/cases/{here.pk}/")
+    expect(far.get_by_text("You opened this case from outside your lines")).to_be_visible()
+    expect(far.get_by_text("The child moved to our region tonight")).to_be_visible()  # on the timeline
     checked(far)
     assert BreakGlassAccess.objects.filter(case=here, staff__user=far_supervisor).exists()
