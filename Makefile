@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt co
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpline
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,13 +25,14 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 install: $(STAMP)
 
+# The address the demo is served at; webhook signatures are checked against PUBLIC_BASE_URL, so by
+# default it is that address too (make run PORT=8010 works, and so does the simulate_sms line it prints).
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --served-at http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (health: http://127.0.0.1:$(PORT)/healthz). Stop with Ctrl+C."
-	@echo "Children's web chat: http://127.0.0.1:$(PORT)/chat/demo/"
-	@echo "Send a test SMS through the signed webhook: $(PY) manage.py simulate_sms --url http://127.0.0.1:$(PORT) --from +15551230001 \"hello\""
 	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --no-access-log \
 	  --proxy-headers --forwarded-allow-ips '$(TRUSTED_PROXIES)' --ws-max-size $(WS_MAX_SIZE)
 
@@ -44,6 +45,12 @@ test: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  HELPLINE_VAR_DIR=$(CURDIR)/var/test HELPLINE_INPROCESS_WORKER=false \
 	  $(PY) -m pytest $(PYTEST_ARGS)
+
+# Every page of every role at phone and desktop width, into docs/screenshots/ (tests/browser/screenshots.py).
+screenshots: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  HELPLINE_VAR_DIR=$(CURDIR)/var/test HELPLINE_INPROCESS_WORKER=false SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots \
+	  $(PY) -m pytest tests/browser/screenshots.py -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports

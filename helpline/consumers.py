@@ -138,6 +138,13 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def contact_ended(self, event):
         await self._forward(event)
 
+    async def risk_confirmed(self, event):
+        # Supervisors of the line are alerted; a counsellor's page refreshes what shows the flag.
+        await self._forward(event)
+
+    async def risk_cleared(self, event):
+        await self._forward(event)
+
     async def survey_start(self, event):
         """The child's survey is theirs alone: the console is not told."""
 

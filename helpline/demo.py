@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from helpline.demo_content import demo_content_ensure
 from helpline.models import Helpline, Role, SealedTOTPDevice
 from helpline.services.lines import helpline_ensure
 from helpline.services.staff import staff_create, user_password_set
@@ -17,6 +18,10 @@ from helpline.services.twofactor import backup_codes_issue, totp_device_create
 from helpline.webchat.services import webchat_endpoint_ensure
 
 DEMO_LINE = "demo"
+
+# The demo SMS and WhatsApp numbers (integrations.twilio.demo) use this provider account; nothing
+# sent from them goes anywhere, and the console says so (tests check it matches the gateway's).
+DEMO_PROVIDER_ACCOUNT = "AC" + "de70" * 8
 
 # Outer apps add their own demo data (taxonomy, cases, agencies, an SOP) from their
 # AppConfig.ready(); each extension is called with the demo line, inside the seed's
@@ -66,6 +71,8 @@ def _demo_seed() -> list[DemoLogin]:
         out_of_hours_message="We are closed now. If you are in danger, call 112.",
     )
     webchat_endpoint_ensure(line=line)
+    demo_content_ensure(line)
+    line.refresh_from_db()
     User = get_user_model()
     logins = []
     for username, role in DEMO_USERS:

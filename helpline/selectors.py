@@ -10,14 +10,16 @@ The permission rule for conversations lives here and nowhere else:
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from helpline.access import role_of
+from helpline.actions import CONTENT_READ
 from helpline.audit.services import audit_record
 from helpline.login_throttle import login_lockouts_of
 from helpline.models import (
@@ -62,8 +64,38 @@ def queue_for(user) -> QuerySet[Contact]:
     )
 
 
+# Before any message: the cut-off when nobody has replied yet.
+_BEFORE_ANY_MESSAGE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def with_reply_wait(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Annotate ``awaiting_reply_since``: when the child's oldest message without a reply arrived.
+
+    A reply is a message a person sent (automatic ones do not count); None means
+    nothing waits for an answer. Computed in SQL, so lists sort by it.
+    """
+    last_reply = (
+        Message.objects.filter(contact=OuterRef("pk"), direction=Direction.OUTBOUND, automatic=False)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    first_unanswered = (
+        Message.objects.filter(
+            contact=OuterRef("pk"), direction=Direction.INBOUND, created_at__gt=OuterRef("replied_at")
+        )
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    return contacts.annotate(replied_at=Coalesce(Subquery(last_reply), Value(_BEFORE_ANY_MESSAGE))).annotate(
+        awaiting_reply_since=Subquery(first_unanswered)
+    )
+
+
 def my_conversations(user) -> QuerySet[Contact]:
-    """The user's own live conversations with their unread counts."""
+    """The user's own live conversations with their unread counts, whoever has waited longest first.
+
+    Active conversations come before those in wrap-up (the child can no longer write in those).
+    """
     if role_of(user) not in (Role.COUNSELLOR, Role.SUPERVISOR):
         return Contact.objects.none()
     unread = Count(
@@ -71,11 +103,16 @@ def my_conversations(user) -> QuerySet[Contact]:
         filter=Q(messages__direction=Direction.INBOUND)
         & (Q(counsellor_seen_at__isnull=True) | Q(messages__created_at__gt=F("counsellor_seen_at"))),
     )
+    held = Contact.objects.filter(counsellor=user.staff, status__in=[ContactStatus.ACTIVE, ContactStatus.WRAPUP])
     return (
-        Contact.objects.filter(counsellor=user.staff, status__in=[ContactStatus.ACTIVE, ContactStatus.WRAPUP])
-        .annotate(unread=unread)
+        with_reply_wait(held.annotate(unread=unread))
+        .annotate(
+            wrapping_up=Case(
+                When(status=ContactStatus.WRAPUP, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
         .select_related("line")
-        .order_by("accepted_at")
+        .order_by("wrapping_up", F("awaiting_reply_since").asc(nulls_last=True), "accepted_at")
     )
 
 
@@ -181,6 +218,52 @@ def _audit_read(request, *, contact, action: str, reason: str, opened: bool) -> 
     reads = {name: stamp for name, stamp in reads.items() if now - stamp < READ_AUDIT_WINDOW_SECONDS}
     reads[key] = now
     request.session[READS_SESSION_KEY] = reads
+
+
+PREVIEW_WORDS = 8
+PREVIEW_CHARACTERS = 60
+PREVIEW_READ_REASON = "First words of the last message in the conversation list"
+
+
+def conversation_previews(*, request, contacts) -> dict:
+    """The first words of each conversation's last message, for the person's own list of conversations.
+
+    ``contacts`` come from a permission selector (``my_conversations``). Unsealing is a
+    read of content, audited like opening the conversation (``content.read``), once per
+    READ_AUDIT_WINDOW_SECONDS per conversation and session (the list refreshes often).
+    Returns {contact_id: {"text": str, "outbound": bool}}; a shredded body gives no entry.
+    """
+    contacts = list(contacts)
+    if not contacts:
+        return {}
+    last = Message.objects.filter(contact=OuterRef("pk"), automatic=False).order_by("-created_at").values("pk")[:1]
+    last_ids = (
+        Contact.objects.filter(pk__in=[contact.pk for contact in contacts])
+        .annotate(last_id=Subquery(last))
+        .values_list("last_id", flat=True)
+    )
+    messages = Message.objects.filter(pk__in=[pk for pk in last_ids if pk]).select_related("contact__data_key")
+    by_contact = {contact.pk: contact for contact in contacts}
+    previews = {}
+    for message in messages:
+        body = unseal(message, "body")
+        if not isinstance(body, str):
+            continue
+        words = body.split()
+        text = " ".join(words[:PREVIEW_WORDS])
+        if len(text) > PREVIEW_CHARACTERS:
+            text = text[: PREVIEW_CHARACTERS - 1].rstrip()
+        if len(words) > PREVIEW_WORDS or len(text) < len(" ".join(words)):
+            text += "…"
+        previews[message.contact_id] = {"text": text, "outbound": message.direction == Direction.OUTBOUND}
+        _audit_read(
+            request,
+            contact=by_contact[message.contact_id],
+            action=CONTENT_READ,
+            reason=PREVIEW_READ_REASON,
+            opened=False,
+        )
+    return previews
 
 
 def blocks_visible_to(user) -> QuerySet[BlockedSender]:

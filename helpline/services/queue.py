@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from helpline import actions
 from helpline.access import supervises_line
 from helpline.audit.services import audit_record
-from helpline.models import Contact, ContactNote, ContactStatus, Draft, Presence, RiskFlag, Role, Staff
+from helpline.models import Contact, ContactNote, ContactStatus, Draft, Presence, RiskFlag, RiskKind, Role, Staff
 from helpline.models.conversations import RISK_PRIORITY
 from helpline.realtime import broadcast_after_commit, contact_group, line_group, staff_group
 from helpline.services.surveys import survey_start
@@ -158,18 +158,33 @@ def contact_close(*, actor: Staff, contact: Contact) -> Contact:
 
 
 @transaction.atomic
-def risk_flag_decide(*, actor: Staff, contact: Contact, confirmed: bool) -> Contact:
-    """A person confirms or clears a risk flag; both are recorded."""
+def risk_flag_decide(*, actor: Staff, contact: Contact, confirmed: bool, kind: str = RiskKind.GENERAL) -> Contact:
+    """A person confirms (of a kind, such as sextortion) or clears a risk flag; both are recorded.
+
+    A confirmation alerts the line's supervisors live (``risk.confirmed``, ids only).
+    """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.counsellor_id != actor.pk and not _supervises_line(actor, contact.line_id):
         raise PermissionDenied
+    if kind not in RiskKind.values:
+        raise RoutingError(_("Unknown kind of risk."))
     contact.risk_flag = RiskFlag.CONFIRMED if confirmed else RiskFlag.CLEARED
+    contact.risk_kind = kind if confirmed else RiskKind.GENERAL
     contact.risk_flag_by = actor
     contact.risk_flag_at = timezone.now()
     contact.priority = RISK_PRIORITY if confirmed else 0
-    contact.save(update_fields=["risk_flag", "risk_flag_by", "risk_flag_at", "priority"])
-    audit_record(action=actions.RISK_CONFIRMED if confirmed else actions.RISK_CLEARED, actor=actor.user, record=contact)
+    contact.save(update_fields=["risk_flag", "risk_kind", "risk_flag_by", "risk_flag_at", "priority"])
+    audit_record(
+        action=actions.RISK_CONFIRMED if confirmed else actions.RISK_CLEARED,
+        actor=actor.user,
+        record=contact,
+        details={"kind": contact.risk_kind} if contact.risk_kind else None,
+    )
     broadcast_after_commit(line_group(contact.line_id), {"type": "queue.changed", "line_id": contact.line_id})
+    event = "risk.confirmed" if confirmed else "risk.cleared"
+    broadcast_after_commit(
+        line_group(contact.line_id), {"type": event, "contact_id": str(contact.pk), "line_id": contact.line_id}
+    )
     return contact
 
 

@@ -13,10 +13,14 @@ Every fragment template renders its own wrapper element; the page's script
 names something it shows, and re-fetches all of them after a reconnect.
 """
 
+from datetime import timedelta
+from itertools import groupby
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,10 +28,17 @@ from django_htmx.http import push_url, reswap, retarget
 
 from helpline import actions
 from helpline.access import role_required
-from helpline.models import CannedResponse, ContactStatus, Presence, Role, Staff
+from helpline.demo import DEMO_PROVIDER_ACCOUNT
+from helpline.models import CannedResponse, ContactStatus, Presence, RiskFlag, RiskKind, Role, Staff
 from helpline.models.conversations import MAX_BODY_LENGTH
 from helpline.panes import console_panes_for
-from helpline.selectors import contacts_writable_by, conversation_read, my_conversations, queue_for
+from helpline.selectors import (
+    contacts_writable_by,
+    conversation_previews,
+    conversation_read,
+    my_conversations,
+    queue_for,
+)
 from helpline.services.outbound import message_send
 from helpline.services.queue import (
     RoutingError,
@@ -42,8 +53,8 @@ from helpline.services.queue import (
 )
 
 CONSOLE_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
-# What a counsellor may set themselves to from the console ("offline" is for logging out).
-PRESENCE_CHOICES = [(value, label) for value, label in Presence.choices if value != Presence.OFFLINE]
+# What a counsellor may set themselves to from the console, offline included: they choose it, and see it.
+PRESENCE_CHOICES = list(Presence.choices)
 QUEUE_SHOWN = 50
 MAX_NOTE_LENGTH = 2000
 
@@ -67,7 +78,7 @@ def refused(request, message: str, *, fallback_url: str, status: int = 409) -> H
 
 def _held(request, contact_id):
     """A conversation the user holds (active or in wrap-up); 404 for anything else."""
-    queryset = contacts_writable_by(request.user).select_related("line", "data_key")
+    queryset = contacts_writable_by(request.user).select_related("line", "endpoint", "data_key")
     return get_object_or_404(queryset, pk=contact_id)
 
 
@@ -83,7 +94,15 @@ def _transfer_targets(*, contact, staff):
 
 def _canned_responses(contact):
     language = contact.language or (contact.line.languages[0] if contact.line.languages else "")
-    return CannedResponse.objects.filter(line_id=contact.line_id, language=language)
+    return CannedResponse.objects.filter(line_id=contact.line_id, language=language).order_by("category", "title")
+
+
+def _canned_groups(contact) -> list[dict]:
+    """The line's prepared replies in the contact's language, grouped by category for the picker."""
+    return [
+        {"name": name, "replies": list(replies)}
+        for name, replies in groupby(_canned_responses(contact), key=lambda response: response.category)
+    ]
 
 
 # --- contexts --------------------------------------------------------------------------
@@ -98,15 +117,62 @@ def _queue_context(request) -> dict:
     }
 
 
+def reply_wait(contact, now) -> dict:
+    """How long the child has waited for a reply, and when that turns amber and red (the line's thresholds)."""
+    since = getattr(contact, "awaiting_reply_since", None)
+    if since is None or contact.status != ContactStatus.ACTIVE:
+        return {"since": None, "state": ""}
+    amber_at = since + timedelta(seconds=contact.line.reply_amber_seconds)
+    red_at = since + timedelta(seconds=contact.line.reply_red_seconds)
+    state = "red" if now >= red_at else "amber" if now >= amber_at else "ok"
+    return {
+        "since": since,
+        "minutes": int((now - since).total_seconds() // 60),
+        "amber_at": amber_at,
+        "red_at": red_at,
+        "state": state,
+    }
+
+
 def _mine_context(request, *, open_contact=None) -> dict:
-    return {"mine": my_conversations(request.user), "open_contact_id": open_contact.pk if open_contact else None}
+    mine = list(my_conversations(request.user))
+    previews = conversation_previews(request=request, contacts=mine)
+    now = timezone.now()
+    rows = [
+        {"contact": contact, "preview": previews.get(contact.pk), "wait": reply_wait(contact, now)} for contact in mine
+    ]
+    return {
+        "mine": rows,
+        "mine_unread": sum(contact.unread for contact in mine),
+        "open_contact_id": open_contact.pk if open_contact else None,
+    }
+
+
+def safety_message_for(contact) -> tuple[str, str]:
+    """The line's sextortion safety message in the contact's language (else the line's main one), and that language."""
+    texts = contact.line.safety_message or {}
+    for language in (contact.language, *(contact.line.languages or [])):
+        if language and texts.get(language):
+            return texts[language], language
+    return "", ""
 
 
 def _live_context(request, contact, *, opened: bool = False) -> dict:
     content = conversation_read(
         request=request, contact=contact, action=actions.CONTENT_READ, reason=CONSOLE_READ_REASON, opened=opened
     )
-    return {"contact": contact, "entries": content.entries, "notes": content.notes, "draft": content.draft}
+    safety_text, safety_language = safety_message_for(contact)
+    confirmed_sextortion = contact.risk_flag == RiskFlag.CONFIRMED and contact.risk_kind == RiskKind.SEXTORTION
+    return {
+        "contact": contact,
+        "entries": content.entries,
+        "notes": content.notes,
+        "draft": content.draft,
+        "safety_offered": bool(safety_text),
+        "safety_text": safety_text if confirmed_sextortion else "",
+        "safety_language": safety_language,
+        "demo_number": contact.endpoint.provider_account == DEMO_PROVIDER_ACCOUNT,
+    }
 
 
 def _pane_context(request, contact, *, reply_body=None, reply_error="", opened: bool = False) -> dict:
@@ -117,7 +183,7 @@ def _pane_context(request, contact, *, reply_body=None, reply_error="", opened: 
         "reply_body": live["draft"] if reply_body is None else reply_body,
         "draft_restored": reply_body is None,
         "reply_error": reply_error,
-        "canned": _canned_responses(contact),
+        "canned_groups": _canned_groups(contact),
         "colleagues": _transfer_targets(contact=contact, staff=staff),
         "max_body_length": MAX_BODY_LENGTH,
         "max_note_length": MAX_NOTE_LENGTH,
@@ -271,13 +337,33 @@ def draft(request, contact_id):
 def risk(request, contact_id):
     contact = _held(request, contact_id)
     decision = request.POST.get("decision")
-    if decision not in ("confirm", "clear"):
+    if decision not in ("confirm", "sextortion", "clear"):
         return refused(request, _("Choose to confirm or to clear the flag."), fallback_url=reverse("helpline:console"))
-    contact = risk_flag_decide(actor=request.user.staff, contact=contact, confirmed=decision == "confirm")
+    kind = RiskKind.SEXTORTION if decision == "sextortion" else RiskKind.GENERAL
+    contact = risk_flag_decide(actor=request.user.staff, contact=contact, confirmed=decision != "clear", kind=kind)
     if not request.htmx:
         return redirect("helpline:console_conversation", contact.pk)
     contact = _held(request, contact.pk)
     return render(request, "helpline/console/live.html", _live_context(request, contact))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_POST
+def safety(request, contact_id):
+    """One click: the line's safety message goes to a child whose sextortion risk was confirmed."""
+    contact = _held(request, contact_id)
+    text, _language = safety_message_for(contact)
+    pane_url = reverse("helpline:console_conversation", args=[contact.pk])
+    if contact.status != ContactStatus.ACTIVE:
+        return refused(request, _("This conversation has ended."), fallback_url=pane_url)
+    if not text or contact.risk_flag != RiskFlag.CONFIRMED or contact.risk_kind != RiskKind.SEXTORTION:
+        return refused(request, _("The safety message is for a confirmed sextortion risk."), fallback_url=pane_url)
+    message_send(contact=contact, body=text, author=request.user.staff)
+    if not request.htmx:
+        return redirect(pane_url)
+    contact = _held(request, contact.pk)
+    context = {**_live_context(request, contact), **_mine_context(request, open_contact=contact), "mine_oob": True}
+    return render(request, "helpline/console/live.html", context)
 
 
 @role_required(*CONSOLE_ROLES)

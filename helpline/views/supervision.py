@@ -14,19 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from helpline import actions
 from helpline.access import role_required
-from helpline.models import ContactStatus, Presence, Role, Staff
+from helpline.demo import DEMO_PROVIDER_ACCOUNT
+from helpline.models import ContactStatus, Presence, RiskFlag, Role, Staff
 from helpline.selectors import (
     contacts_visible_to,
     contacts_waiting_too_long,
     conversation_read,
     line_staff,
     queue_for,
+    with_reply_wait,
 )
 from helpline.services.queue import RoutingError, contact_assign, presence_set
-from helpline.views.console import refused
+from helpline.views.console import refused, reply_wait
 
 WAITING_SHOWN = 100
 
@@ -77,16 +80,41 @@ def _line_row(line, stats, now) -> dict:
     }
 
 
-def _live_context(request) -> dict:
-    live = (
-        contacts_visible_to(request.user)
-        .filter(status__in=[ContactStatus.ACTIVE, ContactStatus.WRAPUP])
-        .select_related("line", "counsellor__user")
-        .order_by("accepted_at")
+def _live_contacts(request) -> list:
+    live = with_reply_wait(
+        contacts_visible_to(request.user).filter(status__in=[ContactStatus.ACTIVE, ContactStatus.WRAPUP])
     )
-    live = list(live)
+    return list(live.select_related("line", "counsellor__user").order_by("accepted_at"))
+
+
+def _live_context(request) -> dict:
+    live = _live_contacts(request)
+    now = timezone.now()
     assignable = _assignable_by_line(request, {contact.line_id for contact in live})
-    return {"live_rows": [{"contact": contact, "assignable": assignable[contact.line_id]} for contact in live]}
+    return {
+        "live_rows": [
+            {"contact": contact, "assignable": assignable[contact.line_id], "wait": reply_wait(contact, now)}
+            for contact in live
+        ]
+    }
+
+
+def _alerts_context(request) -> dict:
+    """What needs a supervisor now: confirmed risks, and children waiting past the line's red threshold for a reply.
+
+    A wait that is not over the threshold yet is sent too, hidden, with the moment it
+    crosses it: the page shows it then by itself (no event marks that moment).
+    """
+    now = timezone.now()
+    rows = []
+    for contact in _live_contacts(request):
+        wait = reply_wait(contact, now)
+        risk = contact.risk_flag == RiskFlag.CONFIRMED
+        if risk or wait["since"]:
+            rows.append({"contact": contact, "wait": wait, "risk": risk})
+    rows.sort(key=lambda row: (not row["risk"], row["wait"]["since"] or now))
+    shown = [row for row in rows if row["risk"] or row["wait"]["state"] == "red"]
+    return {"alert_rows": rows, "alerts_shown": len(shown)}
 
 
 def _staff_context(request) -> dict:
@@ -94,11 +122,16 @@ def _staff_context(request) -> dict:
 
 
 def _page_context(request) -> dict:
-    return {**_board_context(request), **_live_context(request), **_staff_context(request)}
+    return {
+        **_alerts_context(request),
+        **_board_context(request),
+        **_live_context(request),
+        **_staff_context(request),
+    }
 
 
 def _read_along_context(request, contact_id, *, opened: bool) -> dict:
-    queryset = contacts_visible_to(request.user).select_related("line", "counsellor__user", "data_key")
+    queryset = contacts_visible_to(request.user).select_related("line", "endpoint", "counsellor__user", "data_key")
     contact = get_object_or_404(queryset, pk=contact_id)
     content = conversation_read(
         request=request,
@@ -107,7 +140,8 @@ def _read_along_context(request, contact_id, *, opened: bool) -> dict:
         reason="Supervisor read-along",
         opened=opened,
     )
-    return {"contact": contact, "entries": content.entries, "read_only": True}
+    demo_number = contact.endpoint.provider_account == DEMO_PROVIDER_ACCOUNT
+    return {"contact": contact, "entries": content.entries, "read_only": True, "demo_number": demo_number}
 
 
 # --- pages and fragments ---------------------------------------------------------------
@@ -125,6 +159,13 @@ def supervisor(request):
 @never_cache
 def board(request):
     return render(request, "helpline/supervision/board.html", _board_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def alerts(request):
+    return render(request, "helpline/supervision/alerts.html", _alerts_context(request))
 
 
 @role_required(Role.SUPERVISOR)
@@ -167,6 +208,11 @@ def read_along_live(request, contact_id):
 def assign(request, contact_id):
     contact = get_object_or_404(contacts_visible_to(request.user), pk=contact_id)
     to_staff = get_object_or_404(line_staff(request.user), pk=request.POST.get("to_staff") or 0)
+    if to_staff.presence in (Presence.OFFLINE, Presence.AWAY) and request.POST.get("confirm") != "yes":
+        # They would not see it: the supervisor says so knowingly, or chooses someone else.
+        context = {"contact": contact, "to_staff": to_staff, "base": "helpline/fragment.html" if request.htmx else None}
+        response = render(request, "helpline/supervision/assign_confirm.html", context)
+        return reswap(retarget(response, "#console-alert"), "innerHTML") if request.htmx else response
     try:
         contact_assign(actor=request.user.staff, contact=contact, to_staff=to_staff)
     except RoutingError as error:

@@ -114,6 +114,8 @@ for url_name, method, path, data, allowed in [
     ("console_send", "post", "/console/c/{held}/send/", {"body": "a reply"}, HELD),
     ("console_draft", "post", "/console/c/{held}/draft/", {"body": "half a reply"}, HELD),
     ("console_risk", "post", "/console/c/{held}/risk/", {"decision": "confirm"}, HELD),
+    # Only for a confirmed sextortion risk: the holder is told why (409), nothing is sent.
+    ("console_safety", "post", "/console/c/{held}/safety/", None, {**HELD, "counsellor": 409}),
     ("console_transfer", "post", "/console/c/{held}/transfer/", {"to_staff": "{supervisor}", "note": "over"}, HELD),
     ("console_end", "post", "/console/c/{held}/end/", None, HELD),
     ("console_close", "post", "/console/c/{held}/close/", None, {**HELD, "counsellor": 409}),  # active: end it first
@@ -130,6 +132,7 @@ for url_name, method, path, data, allowed in [
     ("supervisor", "get", "/supervisor/", None, SUPERVISORS),
     ("supervisor_board", "get", "/supervisor/board/", None, SUPERVISORS),
     ("supervisor_live", "get", "/supervisor/live/", None, SUPERVISORS),
+    ("supervisor_alerts", "get", "/supervisor/alerts/", None, SUPERVISORS),
     ("supervisor_team", "get", "/supervisor/team/", None, SUPERVISORS),
     ("supervisor_read_along", "get", "/supervisor/c/{held}/", None, THIS_LINE),
     ("supervisor_read_along_live", "get", "/supervisor/c/{held}/live/", None, THIS_LINE),

@@ -37,14 +37,62 @@
   htmx.config.historyRestoreAsHxRequest = false;
 
   // --- connection state ---------------------------------------------------------------------
+  var banner = document.getElementById("connection-banner");
+  var everLive = false;
+
+  function isDown() {
+    return root.dataset.socketState !== "live";
+  }
+
   function setState(state) {
     root.dataset.socketState = state;
-    if (!connection) {
+    if (state === "live") {
+      everLive = true;
+    }
+    if (connection) {
+      connection.dataset.state = state;
+      connection.textContent =
+        state === "live" ? text("Live") : state === "ended" ? text("Ended") : text("Reconnecting");
+    }
+    if (banner) {
+      // Not while the first connection is still being made: only once something was lost.
+      banner.hidden = state === "live" || (state === "connecting" && !everLive);
+      var words = banner.querySelector("[data-banner-text]");
+      if (words) {
+        words.textContent = state === "ended" ? text("Ended") : text("Banner");
+      }
+      var again = banner.querySelector("[data-reconnect]");
+      if (again) {
+        again.hidden = state === "ended";
+      }
+    }
+    applyConnectionState();
+  }
+
+  // Sending and taking need the connection: without it the counsellor would not see what follows.
+  function applyConnectionState() {
+    var down = isDown();
+    document.querySelectorAll("[data-needs-connection]").forEach(function (control) {
+      control.disabled = down;
+      if (down) {
+        control.setAttribute("aria-describedby", "connection-banner");
+      } else {
+        control.removeAttribute("aria-describedby");
+      }
+    });
+  }
+
+  // --- unsent replies ---------------------------------------------------------------------------
+  function unsent(show, reason) {
+    var notice = document.getElementById("reply-unsent");
+    if (!notice) {
       return;
     }
-    connection.dataset.state = state;
-    connection.textContent =
-      state === "live" ? text("Live") : state === "ended" ? text("Ended") : text("Reconnecting");
+    notice.hidden = !show;
+    var why = notice.querySelector("[data-unsent-reason]");
+    if (why) {
+      why.textContent = reason || "";
+    }
   }
 
   function connect() {
@@ -53,6 +101,10 @@
     socket.addEventListener("open", function () {
       attempts = 0;
       setState("live");
+      var notice = document.getElementById("reply-unsent");
+      if (notice && !notice.hidden) {
+        unsent(true, text("Back"));
+      }
       watchCurrent();
       // Whatever happened while we were not listening is in the database.
       refreshAll();
@@ -80,9 +132,25 @@
       // Exponential backoff with jitter, at most 30 s, so a restarted server is not stormed.
       var delay = Math.min(30000, 1000 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);
       attempts += 1;
-      window.setTimeout(connect, delay);
+      retryTimer = window.setTimeout(connect, delay);
     });
   }
+
+  // The person (or the browser, when the network comes back) need not wait for the backoff.
+  var retryTimer = null;
+  function reconnectNow() {
+    if (socket || stopped) {
+      return;
+    }
+    window.clearTimeout(retryTimer);
+    connect();
+  }
+  window.addEventListener("online", reconnectNow);
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-reconnect]")) {
+      reconnectNow();
+    }
+  });
 
   function watchCurrent() {
     if (!socket || socket.readyState !== WebSocket.OPEN || !root.classList.contains("supervision")) {
@@ -109,6 +177,9 @@
   function onEvent(event) {
     if (!event || typeof event.type !== "string" || event.type === "watching" || event.type === "error") {
       return;
+    }
+    if (event.type === "risk.confirmed" && root.classList.contains("supervision")) {
+      announce(text("RiskAlert"), true);
     }
     document.querySelectorAll("[data-refresh-on]").forEach(function (element) {
       if (matches(element, event)) {
@@ -158,6 +229,12 @@
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
     var config = evt.detail.requestConfig || {};
     var box = document.getElementById("reply-body");
+    if (evt.detail.elt && evt.detail.elt.id === "reply" && isDown()) {
+      // Keep the text where it is and say so; it goes when the counsellor retries.
+      evt.preventDefault();
+      unsent(true, text("NoConnection"));
+      return;
+    }
     if (config.verb && config.verb !== "get" && evt.detail.elt !== box) {
       var alert = document.getElementById("console-alert");
       if (alert) {
@@ -167,6 +244,25 @@
     // Leaving the open conversation: keep what was typed as a draft first.
     if (box && evt.detail.elt !== box && evt.detail.target && evt.detail.target.id === "pane" && box.value) {
       htmx.trigger(box, "console:flush");
+    }
+  });
+
+  function requestFailed(evt) {
+    var elt = evt.detail.elt;
+    if (elt && elt.id === "reply") {
+      unsent(true, text("NotSent"));
+    } else if (elt && elt.id === "reply-body") {
+      var status = document.getElementById("draft-status");
+      if (status) {
+        status.textContent = text("DraftNotSaved");
+      }
+    }
+  }
+  document.body.addEventListener("htmx:sendError", requestFailed);
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (evt.detail.elt && evt.detail.elt.id === "reply" && xhr && xhr.status >= 500) {
+      requestFailed(evt);
     }
   });
 
@@ -199,6 +295,7 @@
 
   document.body.addEventListener("htmx:afterSettle", function (evt) {
     var target = evt.detail.target;
+    applyConnectionState();
     tick();
     scrollHistories(target);
     markOpenConversation();
@@ -217,25 +314,169 @@
     refreshAll();
   });
 
-  // --- the reply box --------------------------------------------------------------------------
-  document.addEventListener("click", function (evt) {
-    var button = evt.target.closest("[data-canned]");
+  // --- the reply box and the prepared-replies picker ---------------------------------------
+  // Typing "/" at the start of a word (or the "Prepared replies" button) opens a searchable
+  // list grouped by category, with a preview; Enter or a click inserts the reply where the
+  // caret was, to be adapted before sending. Esc closes; a second "/" types a slash.
+  function picker() {
+    return document.getElementById("canned-picker");
+  }
+
+  function pickerOptions() {
+    var open = picker();
+    return open ? Array.prototype.slice.call(open.querySelectorAll("[role=option]")) : [];
+  }
+
+  function visibleOptions() {
+    return pickerOptions().filter(function (option) {
+      return !option.hidden;
+    });
+  }
+
+  function setActive(option) {
+    var open = picker();
+    var search = document.getElementById("picker-search");
+    pickerOptions().forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+    });
+    var preview = document.getElementById("picker-preview");
+    if (option) {
+      search.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+      if (preview) {
+        preview.textContent = option.dataset.body;
+      }
+    } else {
+      search.removeAttribute("aria-activedescendant");
+      if (preview) {
+        preview.textContent = open ? open.dataset.textNone : "";
+      }
+    }
+  }
+
+  function filterPicker() {
+    var search = document.getElementById("picker-search");
+    var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    picker()
+      .querySelectorAll("[role=group]")
+      .forEach(function (group) {
+        var any = false;
+        group.querySelectorAll("[role=option]").forEach(function (option) {
+          var haystack = option.dataset.search || "";
+          option.hidden = !words.every(function (word) {
+            return haystack.indexOf(word) !== -1;
+          });
+          any = any || !option.hidden;
+        });
+        group.hidden = !any;
+      });
+    setActive(visibleOptions()[0] || null);
+  }
+
+  function openPicker(box) {
+    var open = picker();
+    if (!open || !box) {
+      return false;
+    }
+    box.dataset.caretStart = box.selectionStart;
+    box.dataset.caretEnd = box.selectionEnd;
+    open.hidden = false;
+    var search = document.getElementById("picker-search");
+    search.value = "";
+    search.setAttribute("aria-expanded", "true");
+    filterPicker();
+    search.focus();
+    return true;
+  }
+
+  function closePicker(insertText) {
+    var open = picker();
     var box = document.getElementById("reply-body");
-    if (!button || !box) {
+    if (!open || open.hidden) {
+      return;
+    }
+    open.hidden = true;
+    document.getElementById("picker-search").setAttribute("aria-expanded", "false");
+    if (!box) {
       return;
     }
     var start = box.dataset.caretStart ? Number(box.dataset.caretStart) : box.value.length;
     var end = box.dataset.caretEnd ? Number(box.dataset.caretEnd) : start;
-    var insert = button.dataset.canned;
+    box.focus();
+    if (insertText) {
+      box.setRangeText(insertText, start, end, "end");
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    } else {
+      box.setSelectionRange(start, end);
+    }
+  }
+
+  function insertReply(option) {
+    var box = document.getElementById("reply-body");
+    if (!option || !box) {
+      return;
+    }
+    var start = box.dataset.caretStart ? Number(box.dataset.caretStart) : box.value.length;
+    var insert = option.dataset.body;
     if (start > 0 && !/\s$/.test(box.value.slice(0, start))) {
       insert = " " + insert;
     }
-    box.setRangeText(insert, start, end, "end");
-    box.focus();
-    box.dispatchEvent(new Event("input", { bubbles: true }));
-    var details = button.closest("details");
-    if (details) {
-      details.open = false;
+    closePicker(insert);
+  }
+
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-open-picker]")) {
+      openPicker(document.getElementById("reply-body"));
+      return;
+    }
+    var option = evt.target.closest("#canned-picker [role=option]");
+    if (option) {
+      insertReply(option);
+      return;
+    }
+    if (evt.target.closest("[data-close-picker]")) {
+      closePicker();
+    }
+  });
+
+  document.addEventListener("input", function (evt) {
+    if (evt.target.id === "picker-search") {
+      filterPicker();
+    }
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    var box = document.getElementById("reply-body");
+    if (evt.target === box && evt.key === "/" && !evt.ctrlKey && !evt.altKey && !evt.metaKey) {
+      var before = box.value.slice(0, box.selectionStart);
+      if ((before === "" || /\s$/.test(before)) && picker()) {
+        evt.preventDefault();
+        openPicker(box);
+      }
+      return;
+    }
+    if (evt.target.id !== "picker-search") {
+      return;
+    }
+    var options = visibleOptions();
+    var current = options.findIndex(function (option) {
+      return option.getAttribute("aria-selected") === "true";
+    });
+    if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+      evt.preventDefault();
+      if (options.length) {
+        var step = evt.key === "ArrowDown" ? 1 : -1;
+        setActive(options[(current + step + options.length) % options.length]);
+      }
+    } else if (evt.key === "Enter") {
+      evt.preventDefault();
+      insertReply(options[current]);
+    } else if (evt.key === "Escape") {
+      evt.preventDefault();
+      closePicker();
+    } else if (evt.key === "/" && evt.target.value === "") {
+      evt.preventDefault();
+      closePicker("/");
     }
   });
 
@@ -246,10 +487,59 @@
     }
   });
 
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-retry-send]")) {
+      var form = document.getElementById("reply");
+      if (form && !isDown()) {
+        unsent(false);
+        form.requestSubmit();
+      } else {
+        unsent(true, text("NoConnection"));
+      }
+    }
+  });
+
+  function conversationLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll("#mine a[data-opens-pane]"));
+  }
+
+  function switchConversation(step) {
+    var links = conversationLinks();
+    if (!links.length) {
+      return;
+    }
+    var current = links.findIndex(function (link) {
+      return link.getAttribute("aria-current") === "true";
+    });
+    var next = current === -1 ? (step > 0 ? 0 : links.length - 1) : (current + step + links.length) % links.length;
+    links[next].click();
+  }
+
   document.addEventListener("keydown", function (evt) {
+    if (evt.defaultPrevented) {
+      return;
+    }
     if (evt.target.id === "reply-body" && evt.key === "Enter" && (evt.ctrlKey || evt.metaKey)) {
       evt.preventDefault();
+      if (isDown()) {
+        unsent(true, text("NoConnection"));
+        return;
+      }
       evt.target.form.requestSubmit();
+      return;
+    }
+    // Alt+Down / Alt+Up: next or previous of my conversations; Alt+N: take next.
+    if (evt.altKey && !evt.ctrlKey && !evt.metaKey) {
+      if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+        evt.preventDefault();
+        switchConversation(evt.key === "ArrowDown" ? 1 : -1);
+      } else if (evt.code === "KeyN") {
+        var take = document.querySelector("#queue [data-take-next]");
+        if (take && !take.disabled) {
+          evt.preventDefault();
+          take.click();
+        }
+      }
     }
   });
 
@@ -269,6 +559,24 @@
       if (!isNaN(since) && text("Minutes")) {
         var minutes = Math.max(0, Math.floor((now - since) / 60000));
         element.textContent = text("Minutes").replace("%(minutes)s", String(minutes));
+      }
+    });
+    document.querySelectorAll("[data-reply-since]").forEach(function (element) {
+      var since = Date.parse(element.dataset.replySince);
+      if (isNaN(since) || !text("ReplyMinutes")) {
+        return;
+      }
+      var minutes = Math.max(0, Math.floor((now - since) / 60000));
+      element.textContent = text("ReplyMinutes").replace("%(minutes)s", String(minutes));
+      var host = element.closest("[data-wait-host]") || element;
+      var red = Date.parse(element.dataset.redAt);
+      var amber = Date.parse(element.dataset.amberAt);
+      var state = now >= red ? "red" : now >= amber ? "amber" : "ok";
+      host.classList.remove("wait-ok", "wait-amber", "wait-red");
+      host.classList.add("wait-" + state);
+      var flag = host.querySelector("[data-reply-flag]");
+      if (flag) {
+        flag.hidden = state !== "red";
       }
     });
     document.querySelectorAll("[data-alert-at]").forEach(function (row) {
@@ -301,13 +609,14 @@
     });
   }
 
-  function announce(message) {
-    if (!announcer || !message) {
+  function announce(message, urgent) {
+    var region = urgent ? document.getElementById("console-urgent") || announcer : announcer;
+    if (!region || !message) {
       return;
     }
-    announcer.textContent = "";
+    region.textContent = "";
     window.setTimeout(function () {
-      announcer.textContent = message;
+      region.textContent = message;
     }, 50);
   }
 
@@ -323,7 +632,7 @@
       lastInbound[contactId] = last;
     });
     var unread = 0;
-    document.querySelectorAll("#mine .badge").forEach(function (badge) {
+    document.querySelectorAll("#mine .mine-list .badge").forEach(function (badge) {
       unread += parseInt(badge.textContent, 10) || 0;
     });
     if (lastUnread !== null && unread > lastUnread) {
@@ -338,7 +647,8 @@
   tick();
   scrollHistories(document);
   noticeNewMessages();
-  window.setInterval(tick, 30000);
+  applyConnectionState();
+  window.setInterval(tick, 15000);
 
   // Refreshes the page makes by itself are marked, so they keep the view current without
   // counting as the counsellor's activity: an unattended console still times out.

@@ -139,7 +139,7 @@ def test_canned_responses_of_the_line_and_the_contacts_language(chat_endpoint, o
 
     html = client_for(counsellor).get(f"/console/c/{contact.pk}/", **HTMX).content.decode()
 
-    assert 'data-canned="Bonjour, je suis là."' in html
+    assert 'data-body="Bonjour, je suis là."' in html
     assert "Hello, I&#x27;m here." not in html and "Pas cette ligne." not in html
 
 

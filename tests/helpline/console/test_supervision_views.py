@@ -29,7 +29,8 @@ def test_board_counts_waiting_per_line_and_flags_long_waits(chat_endpoint, other
     html = client_for(supervisor).get("/supervisor/board/").content.decode()
 
     row = re.search(rf'<tr data-line-id="{line.pk}"[^>]*>.*?</tr>', html, re.S).group(0)
-    assert 'class="overdue"' in row and "<td>2</td>" in row and "7 min" in row and "over the limit" in row
+    assert 'class="overdue"' in row and '<td data-label="Waiting">2</td>' in row
+    assert "7 min" in row and "over the limit" in row
     assert "Other line" not in html
     assert "1 contact has waited longer than the line" in html
     old_row = re.search(rf'<li class="queue-item[^"]*"\s+data-contact-id="{old.pk}"', html)
@@ -72,6 +73,7 @@ def test_reassign_a_live_and_a_waiting_contact(chat_endpoint, counsellor, collea
     live = held_by(counsellor, child_writes(chat_endpoint, "one"))
     waiting = child_writes(chat_endpoint, "two")
     colleague_pk = Staff.objects.get(user=colleague).pk
+    Staff.objects.filter(pk=colleague_pk).update(presence="available")  # offline asks first (test_working_consoles)
     client = client_for(supervisor)
 
     response = client.post(f"/supervisor/c/{live.pk}/assign/", {"to_staff": colleague_pk}, **HTMX)
