@@ -132,7 +132,7 @@ def test_risk_is_marked_kept_red_and_alerts_the_supervisor_live(
     (contact,) = held_conversations(chat_endpoint, counsellor, ["He will share my photos tonight"])
     sup = page_at(browser, DESKTOP if viewport == PHONE else PHONE)
     log_in(sup, live_server_url, supervisor, "/supervisor/")
-    expect(sup.locator("#sup-alerts")).to_contain_text("Nothing needs you right now.")
+    expect(sup.locator("#sup-alerts")).to_contain_text("Nothing needs you right now.", timeout=LIVE)
 
     page = page_at(browser, viewport)
     log_in(page, live_server_url, counsellor, "/console/")
