@@ -93,8 +93,9 @@ def test_screenshots(browser, live_server_url, demo_line, counsellor, supervisor
                 page.goto(f"{live_server_url}/console/c/{risky.pk}/")
                 expect(page.locator("#pane .msg-in")).to_have_count(1)
                 _shoot(page, "counsellor-conversation-at-risk", width)
-                page.get_by_label("Your reply").click()
-                page.get_by_role("button", name="Prepared replies").click()
+                # (A click would race the sticky reply box as Playwright scrolls; the handler is delegated.)
+                page.locator("[data-open-picker]").dispatch_event("click")
+                expect(page.locator("#canned-picker")).to_be_visible()
                 _shoot(page, "counsellor-prepared-replies", width)
             if role == "supervisor":
                 page.goto(f"{live_server_url}/supervisor/c/{risky.pk}/")
