@@ -56,7 +56,7 @@ def _context(browser, width):
 
 
 def _shoot(page, name, width):
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / f"{name}-{width}.png"), animations="disabled", caret="hide")
 
