@@ -195,7 +195,7 @@ def server_start(
             return process, port
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
+                os.killpg(process.pid, 9)  # its workers too: they are in its process group
                 sys.exit(f"uvicorn ({settings_module}) did not start:\n{log_path.read_text()}")
             time.sleep(0.3)
 
