@@ -56,6 +56,7 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--open-seconds", type=int, default=15, help="length of each open-loop run")
     parser.add_argument("--warmup", type=int, default=400)
+    parser.add_argument("--senders", type=int, default=200, help="distinct phone numbers writing in")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes per server")
     parser.add_argument("--task-workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -444,7 +445,9 @@ def main() -> None:
         processes.append(bare_server)
         processes += task_workers_start(env, args.task_workers, var_dir)
         ports = {"bare": bare_port, "ingest": ingest_port}
-        senders = max(1, (per_run * len(levels) * args.rounds) // 10)
+        # A fixed pool of senders: at the rates this machine reaches (a few thousand ingest
+        # messages per run of the script) about one message in ten opens a conversation.
+        senders = args.senders
         next_n = dict.fromkeys(ports, 0)
 
         def fresh_file(kind, name):
