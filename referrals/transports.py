@@ -45,13 +45,13 @@ __all__ = [
 @dataclass(frozen=True)
 class DeliveryRequest:
     # The canonical referral document, cut down to the agency's fields.
-    document: dict
+    document: dict = field(repr=False)
     # Stable for one delivery: the same on every attempt.
     idempotency_key: str
     # The agency's plain transport configuration (addresses, organisation ids).
     config: dict
     # Unsealed secrets (tokens, passwords, signing keys). Never logged, never in an error.
-    secrets: dict
+    secrets: dict = field(repr=False)
     # What an earlier attempt of this delivery kept with ``remember`` (empty on the first attempt).
     progress: Mapping = field(default_factory=dict)
     # Keep a small JSON-serialisable dict for later attempts of this delivery (see the module docstring).

@@ -1,6 +1,8 @@
 """The resource list: the agency directory searched by need, language and region, and "signposted"
 recorded on a contact (information given, no referral)."""
 
+import uuid
+
 from django import forms
 from django.http import Http404
 from django.shortcuts import render
@@ -32,7 +34,16 @@ def resources(request):
     criteria = form.cleaned_data if form.is_valid() else {}
     agencies = agencies_search(**{key: value.strip() for key, value in criteria.items() if value})[:50]
     template = "referrals/resource_results.html" if request.htmx else "referrals/resources.html"
-    return render(request, template, {"form": form, "agencies": agencies, "contact_id": request.GET.get("contact", "")})
+    context = {"form": form, "agencies": agencies, "contact_id": _contact_id(request.GET.get("contact"))}
+    return render(request, template, context)
+
+
+def _contact_id(value) -> str:
+    """The conversation to record "signposted" on, when the address names one; anything else is ignored."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return ""
 
 
 @role_required(*STAFF)

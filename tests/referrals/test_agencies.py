@@ -232,3 +232,14 @@ def test_demo_agencies_carry_the_codes_the_demo_sop_names_and_seeding_twice_chan
     assert Agency.objects.get(code="ke-police-nairobi").regions == ["KE-047"]
     assert AgencyMembership.objects.get(user__username="authority").agency.code == "ke-police-nairobi"
     assert AuditEvent.objects.filter(action=actions.AGENCY_CREATED).count() == 6
+
+
+def test_a_resource_search_naming_no_real_conversation_still_answers_without_a_signpost_button(
+    client, counsellor, agencies
+):
+    from tests.conftest import login_verified
+
+    login_verified(client, counsellor)
+    response = client.get("/referrals/resources/?contact=not-a-conversation&region=KE-047")
+    assert response.status_code == 200
+    assert b"/signpost/" not in response.content and b"not-a-conversation" not in response.content

@@ -39,3 +39,17 @@ def test_two_different_transports_cannot_share_a_code():
 
     with pytest.raises(ValueError, match="Two transports"):
         transport_register(Other())
+
+
+def test_a_delivery_request_shown_in_a_log_or_a_traceback_carries_neither_the_document_nor_the_secrets():
+    from referrals.transports import DeliveryRequest
+
+    request = DeliveryRequest(
+        document={"child": {"name": "Amani Otieno"}},
+        idempotency_key="delivery-1",
+        config={"url": "https://agency.example/hook"},
+        secrets={"signing_secret": "never-shown-secret"},
+    )
+    shown = repr(request)
+    assert "Amani" not in shown and "never-shown-secret" not in shown
+    assert "delivery-1" in shown
