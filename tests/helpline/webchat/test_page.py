@@ -1,5 +1,6 @@
 """The chat page: public, strict about what it loads and keeps, in the child's language."""
 
+import html
 import re
 
 import pytest
@@ -147,3 +148,20 @@ def test_without_settings_the_header_shows_the_line_name(client, chat_endpoint, 
     assert f'<span class="line-name">{demo_line.name}</span>' in body
     prechat = body.split('id="prechat"')[1].split("</section>")[0]
     assert "In danger now" not in prechat
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("fr", "En danger maintenant ? Appelle le 116."),
+        ("sw", "Uko hatarini sasa? Piga 116."),
+        ("ar", "في خطر الآن؟ يُرجى الاتصال بالرقم 116."),
+    ],
+)
+def test_the_emergency_number_is_given_in_the_childs_language(client, chat_endpoint, language, text):
+    line = chat_endpoint.line
+    line.emergency_number = "116"
+    line.languages = ["en", "fr", "sw", "ar"]
+    line.save()
+    body = html.unescape(client.get(f"/chat/demo/?lang={language}").content.decode())
+    assert text in body
