@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
+        from cases.timeline import timeline_source_register
         from helpline.demo import demo_extension_register
         from helpline.models import Role
         from helpline.navigation import nav_register
@@ -21,6 +22,7 @@ class ReferralsConfig(AppConfig):
         from referrals.escalation import referrals_escalate
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
+        from referrals.selectors import referral_timeline
         from referrals.transports import transport_register
 
         nav_register(role=Role.AUTHORITY, label=_("Referrals inbox"), url_name="referrals:inbox", order=10)
@@ -29,3 +31,4 @@ class ReferralsConfig(AppConfig):
         demo_extension_register(demo_agencies)
         periodic_register(name="referrals.escalate", every=timedelta(minutes=1), run=referrals_escalate)
         receivers_connect()
+        timeline_source_register(referral_timeline)

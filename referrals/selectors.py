@@ -1,13 +1,16 @@
 """Reads of the referrals app that depend on who asks (filtered in SQL)."""
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Approval, ApprovalStatus
 from cases.selectors import case_is_visible, cases_visible_to
+from cases.timeline import TimelineEntry
 from helpline.models import Staff
 from referrals.lifecycle import AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
-from referrals.models import Agency, AgencyMembership, Referral
+from referrals.models import Agency, AgencyMembership, Referral, ReferralEvent
 
 
 def agency_of(user) -> Agency | None:
@@ -114,3 +117,53 @@ def approval_for_decision(user, approval_id) -> Approval | None:
         .select_related("case", "requested_by")
         .first()
     )
+
+
+EVENT_TITLES = {
+    "proposed": _("Referral proposed by the SOP"),
+    "created_manually": _("Referral made by hand"),
+    "edited": _("Referral proposal edited"),
+    "dismissed": _("Referral proposal declined"),
+    "confirmation": _("Referral confirmed by the counsellor"),
+    "consent_recorded": _("Consent recorded"),
+    "override_requested": _("Consent override asked"),
+    "override_approved": _("Consent override approved"),
+    "override_refused": _("Consent override refused"),
+    "approval_refused": _("Referral plan refused"),
+    "approved": _("Referral approved by a supervisor"),
+    "confirmed": _("Referral queued for delivery"),
+    "requeued": _("Referral queued again"),
+    "sent": _("Referral delivered"),
+    "delivery_retry": _("Delivery attempt failed; retrying"),
+    "failed": _("Referral delivery failed"),
+    "acknowledged": _("Referral acknowledged"),
+    "accepted": _("Referral accepted"),
+    "declined": _("Referral declined by the agency"),
+    "closed": _("Referral closed"),
+    "withdrawn": _("Referral withdrawn"),
+    "acknowledge_overdue": _("Acknowledgement overdue: supervisors alerted"),
+    "complete_overdue": _("Completion overdue: supervisors alerted"),
+}
+
+
+def referral_timeline(case) -> list[TimelineEntry]:
+    """The case timeline's referral entries (cases.timeline): every proposal, decision and event, no notes.
+
+    The case page shows them only to whoever may read the case."""
+    events = (
+        ReferralEvent.objects.filter(referral__case=case)
+        .select_related("referral__agency", "actor__user")
+        .order_by("created_at")
+    )
+    url = reverse("referrals:plan", kwargs={"case_id": case.pk})
+    return [
+        TimelineEntry(
+            at=event.created_at,
+            kind="referral",
+            title=f"{EVENT_TITLES.get(event.kind, event.kind)}: {event.referral.agency.name}",
+            detail=event.detail,
+            actor=event.actor.user.get_username() if event.actor else "",
+            url=url,
+        )
+        for event in events
+    ]

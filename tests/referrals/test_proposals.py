@@ -94,3 +94,17 @@ def test_a_manual_referral_needs_a_reason_and_is_a_proposal_until_confirmed(case
     )
     assert referral.origin == "manual" and referral.status == Status.PROPOSED and referral.rule_id == ""
     assert b"US-based" not in raw_column("referrals_referral", "manual_reason", referral.pk)
+
+
+def test_the_case_timeline_shows_every_proposal_and_decision(case, plan, counsellor):
+    from cases.timeline import timeline_sources
+    from referrals.selectors import referral_timeline
+
+    assert referral_timeline in timeline_sources()
+    referral_dismiss(actor=counsellor, referral=plan["ke-childrens-services-nairobi"], reason="Not now, she said.")
+    entries = referral_timeline(case)
+    titles = [entry.title for entry in entries]
+    assert "Referral proposed by the SOP: Nairobi County Police, Gender and Children Desk" in titles
+    assert "Referral proposal declined: Children's Services, Nairobi County" in titles
+    assert all(entry.kind == "referral" and entry.url == f"/referrals/case/{case.pk}/" for entry in entries)
+    assert not any("Not now" in entry.title + entry.detail for entry in entries)  # notes stay sealed
