@@ -13,6 +13,7 @@ class ReferralsConfig(AppConfig):
         from helpline.demo import demo_extension_register
         from helpline.models import Role
         from helpline.navigation import nav_register
+        from helpline.panes import console_pane_register
         from helpline.periodic import periodic_register
         from referrals import (
             actions,  # noqa: F401 - registers the audit actions of this app
@@ -20,6 +21,7 @@ class ReferralsConfig(AppConfig):
         )
         from referrals.demo import demo_agencies
         from referrals.escalation import referrals_escalate
+        from referrals.panes import PANE
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
         from referrals.selectors import referral_timeline
@@ -32,3 +34,4 @@ class ReferralsConfig(AppConfig):
         periodic_register(name="referrals.escalate", every=timedelta(minutes=1), run=referrals_escalate)
         receivers_connect()
         timeline_source_register(referral_timeline)
+        console_pane_register(**PANE)
