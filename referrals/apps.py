@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
+        from cases.overdue import case_overdue_register
         from cases.timeline import timeline_source_register
         from helpline.demo import demo_extension_register
         from helpline.models import Role
@@ -20,7 +21,7 @@ class ReferralsConfig(AppConfig):
             outbox,  # noqa: F401 - registers the referral outbox
         )
         from referrals.demo import demo_agencies
-        from referrals.escalation import referrals_escalate
+        from referrals.escalation import case_has_overdue_referral, referrals_escalate
         from referrals.panes import PANE
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
@@ -35,3 +36,4 @@ class ReferralsConfig(AppConfig):
         receivers_connect()
         timeline_source_register(referral_timeline)
         console_pane_register(**PANE)
+        case_overdue_register(name="referral_acknowledgement", condition=case_has_overdue_referral)

@@ -8,6 +8,7 @@ marked in the same transaction, so two runs never alert twice for the same deadl
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from helpline.audit.services import audit_record
@@ -63,3 +64,10 @@ def _escalate(*, now, statuses, deadline: str, marker: str, kind: str) -> int:
         count += len(due)
         if len(due) < BATCH:
             return count
+
+
+def case_has_overdue_referral(now) -> Q:
+    """For the case list's "overdue" filter (cases.overdue): a referral past its acknowledgement deadline."""
+    return Q(
+        pk__in=Referral.objects.filter(status__in=AWAITING_ACKNOWLEDGEMENT, acknowledge_by__lte=now).values("case_id")
+    )

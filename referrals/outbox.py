@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpline.audit.services import audit_record
 from helpline.outbox import DeliveryError, Outbox, outbox_attempt, outbox_register
 from helpline.retry import RetryPolicy
 from helpline.vault.services import unseal
@@ -111,14 +110,18 @@ class ReferralOutbox(Outbox):
             .get(pk=delivery.referral_id)
         )
         if referral.status == Status.QUEUED:
+            also = ()
             if receipt.external_reference:
                 referral.external_reference = receipt.external_reference[:128]
-                referral.save(update_fields=["external_reference", "updated_at"])
-            referral_move(referral, Status.SENT, actor=None, detail=receipt.detail or _("Delivered."))
-            audit_record(
-                action=actions.REFERRAL_SENT,
-                record=referral,
-                details={"agency": referral.agency.code, "delivery": str(delivery.pk), "attempts": delivery.attempts},
+                also = ("external_reference",)
+            referral_move(
+                referral,
+                Status.SENT,
+                actor=None,
+                detail=receipt.detail or _("Delivered."),
+                also=also,
+                audit_action=actions.REFERRAL_SENT,
+                audit_details={"delivery": str(delivery.pk), "attempts": delivery.attempts},
             )
             if receipt.acknowledged:
                 referral_move(
@@ -151,11 +154,8 @@ class ReferralOutbox(Outbox):
                 actor=None,
                 detail=_("Not delivered after %(number)d attempt(s): %(reason)s")
                 % {"number": delivery.attempts, "reason": error.reason},
-            )
-            audit_record(
-                action=actions.REFERRAL_FAILED,
-                record=referral,
-                details={"agency": referral.agency.code, "attempts": delivery.attempts, "code": error.code[:16]},
+                audit_action=actions.REFERRAL_FAILED,
+                audit_details={"attempts": delivery.attempts, "code": error.code[:16]},
             )
             supervisors_alert(referral=referral, kind="failed")
         return ["status", *self._error(delivery, error)]

@@ -63,8 +63,21 @@ def referral_event_add(
     return event
 
 
-def referral_move(referral: Referral, to_status: str, *, actor, note: str = "", detail: str = "") -> ReferralEvent:
-    """Change the status through the transition table; an impossible move is a ReferralError."""
+def referral_move(
+    referral: Referral,
+    to_status: str,
+    *,
+    actor,
+    note: str = "",
+    detail: str = "",
+    also: tuple[str, ...] = (),
+    audit_action: str = actions.REFERRAL_STATUS_CHANGED,
+    audit_details: dict | None = None,
+) -> ReferralEvent:
+    """Change the status through the transition table; an impossible move is a ReferralError.
+
+    ``also`` names other fields the caller changed, saved in the same UPDATE; ``audit_action``
+    and ``audit_details`` let a move be audited under its own name (a delivery: ``referral.sent``)."""
     try:
         kind = transition_event(referral.status, to_status)
     except TransitionRefused as refused:
@@ -75,7 +88,7 @@ def referral_move(referral: Referral, to_status: str, *, actor, note: str = "", 
     referral.status = to_status
     now = timezone.now()
     stamps = {Status.QUEUED: "queued_at", Status.SENT: "sent_at", Status.ACKNOWLEDGED: "acknowledged_at"}
-    changed = ["status", "updated_at"]
+    changed = ["status", "updated_at", *also]
     if to_status in stamps:
         setattr(referral, stamps[to_status], now)
         changed.append(stamps[to_status])
@@ -87,9 +100,9 @@ def referral_move(referral: Referral, to_status: str, *, actor, note: str = "", 
         referral, kind=kind, actor=actor, from_status=from_status, to_status=to_status, detail=detail, note=note
     )
     audit_record(
-        action=actions.REFERRAL_STATUS_CHANGED,
+        action=audit_action,
         actor=actor,
         record=referral,
-        details={"from": from_status, "to": to_status, "agency": referral.agency.code},
+        details={"from": from_status, "to": to_status, "agency": referral.agency.code, **(audit_details or {})},
     )
     return event

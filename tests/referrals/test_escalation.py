@@ -93,3 +93,10 @@ def test_two_workers_escalating_at_once_alert_once(plan, supervisor):
         thread.join()
     assert referrals_escalate()["acknowledge"] == 1
     assert referrals_escalate()["acknowledge"] == 0
+
+
+def test_a_case_with_an_overdue_referral_is_overdue_in_the_case_list(sent):
+    from cases.models import Case
+    from cases.overdue import overdue_condition
+
+    assert Case.objects.filter(overdue_condition(timezone.now()), pk=sent.case_id).exists()
