@@ -1,4 +1,6 @@
-"""The SOP benchmark's delivery half (bench/sop.py is the evaluation half). Referral delivery throughput: the referral outbox against a bare HTTP client, same receiver, same run.
+"""Referral delivery throughput: the referral outbox beside a bare HTTP client, same receiver, same run.
+
+The SOP benchmark's delivery half (bench/sop.py is the evaluation half).
 
     DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpline \
         .venv/bin/python bench/sop_delivery.py [--referrals 200] [--rounds 5]
