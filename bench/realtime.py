@@ -48,6 +48,7 @@ from bench.ingest import (  # noqa: E402
     database_recreate,
     django_setup,
     server_start,
+    task_workers_start,
 )
 
 LINE = "bench"
@@ -332,24 +333,6 @@ def messages_stored(contact_ids) -> dict:
     }
 
 
-def workers_start(env: dict, count: int, log_dir: Path) -> list[subprocess.Popen]:
-    """Task-worker processes, as production runs them (the fallback for replies, automatic messages)."""
-    processes = []
-    for n in range(count):
-        log = open(log_dir / f"worker-{n}.log", "w")  # noqa: SIM115 - lives as long as the worker
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--queue-name", "*"],
-                cwd=ROOT,
-                env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    return processes
-
-
 def main():
     args = parse_args()
     database_recreate(args.database_url)
@@ -363,7 +346,7 @@ def main():
     server, port = server_start(
         env, settings_module="config.settings", workers=args.workers, log_path=var_dir / "uvicorn.log"
     )
-    workers = workers_start(env, args.task_workers, var_dir)
+    workers = task_workers_start(env, args.task_workers, var_dir)
     try:
         print(
             f"uvicorn --workers {args.workers}, {args.task_workers} db_worker processes, PostgreSQL + Redis, "
