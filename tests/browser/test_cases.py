@@ -67,7 +67,14 @@ def test_a_counsellor_wraps_up_a_chat_and_opens_a_case_with_a_person_and_a_note(
     pane.locator("summary", has_text="Abuse and violence").click()
     pane.get_by_label("Sextortion").check()
     pane.get_by_label("To report what happened").check()
-    pane.get_by_label("Summary (encrypted", exact=False).fill(SUMMARY)
+    summary = pane.get_by_label("Summary (encrypted", exact=False)
+    # Wait for the autosave that carries the summary (an earlier one already says "Draft saved").
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and "threatens" in (response.request.post_data or ""),
+        timeout=LOADED,
+    ):
+        summary.fill(SUMMARY)
+        summary.blur()
     expect(pane.locator("#wrapup-status")).to_contain_text("Draft saved", timeout=LOADED)
     checked(page)
 

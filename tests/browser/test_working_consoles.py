@@ -161,25 +161,25 @@ def test_risk_is_marked_kept_red_and_alerts_the_supervisor_live(
     no_sideways_scroll(page)
 
 
+@pytest.mark.parametrize("viewport", WIDTHS, ids=["phone", "desktop"])
 def test_supervisor_sees_reply_waits_and_is_alerted_past_the_threshold(
-    browser, live_server_url, chat_endpoint, counsellor, supervisor
+    browser, live_server_url, chat_endpoint, counsellor, supervisor, viewport
 ):
     late, fine = held_conversations(chat_endpoint, counsellor, ["are you there", "ok"], waited_minutes=(5,))
-    for viewport in WIDTHS:
-        sup = page_at(browser, viewport)
-        log_in(sup, live_server_url, supervisor, "/supervisor/")
-        late_row = sup.locator(f'#sup-live [data-contact-id="{late.pk}"]')
-        expect(late_row).to_contain_text("waiting for a reply 5 min")
-        expect(late_row.locator("[data-reply-flag]")).to_be_visible()
-        expect(sup.locator(f'#sup-live [data-contact-id="{fine.pk}"] [data-reply-flag]')).to_be_hidden()
-        expect(sup.locator(f'#sup-alerts [data-contact-id="{late.pk}"]')).to_contain_text("No reply for too long")
-        expect(sup.locator(f'#sup-alerts [data-contact-id="{fine.pk}"]')).to_be_hidden()
-        checked(sup)
-        no_sideways_scroll(sup)
-        sup.locator(f'#sup-live [data-contact-id="{late.pk}"]').get_by_role("link", name="Read along").click()
-        expect(sup.locator("#read-along .msg-in")).to_have_count(1)
-        checked(sup)
-        no_sideways_scroll(sup)
+    sup = page_at(browser, viewport)
+    log_in(sup, live_server_url, supervisor, "/supervisor/")
+    late_row = sup.locator(f'#sup-live [data-contact-id="{late.pk}"]')
+    expect(late_row).to_contain_text("waiting for a reply 5 min")
+    expect(late_row.locator("[data-reply-flag]")).to_be_visible()
+    expect(sup.locator(f'#sup-live [data-contact-id="{fine.pk}"] [data-reply-flag]')).to_be_hidden()
+    expect(sup.locator(f'#sup-alerts [data-contact-id="{late.pk}"]')).to_contain_text("No reply for too long")
+    expect(sup.locator(f'#sup-alerts [data-contact-id="{fine.pk}"]')).to_be_hidden()
+    checked(sup)
+    no_sideways_scroll(sup)
+    sup.locator(f'#sup-live [data-contact-id="{late.pk}"]').get_by_role("link", name="Read along").click()
+    expect(sup.locator("#read-along .msg-in")).to_have_count(1)
+    checked(sup)
+    no_sideways_scroll(sup)
 
 
 @pytest.mark.parametrize("viewport", WIDTHS, ids=["phone", "desktop"])
