@@ -69,19 +69,6 @@ def cpims(fake_http):
     return stand_in
 
 
-class Kept:
-    def __init__(self):
-        self.progress: dict = {}
-
-    def __call__(self, kept: dict) -> None:
-        self.progress = dict(kept)
-
-
-@pytest.fixture
-def kept():
-    return Kept()
-
-
 @pytest.fixture
 def cpims_request(cpims, kept):
     def build(document=None, *, progress=None, token=None, **config):

@@ -91,19 +91,6 @@ def iwf_stand_in(fake_http):
     return stand_in
 
 
-class Kept:
-    def __init__(self):
-        self.progress: dict = {}
-
-    def __call__(self, kept: dict) -> None:
-        self.progress = dict(kept)
-
-
-@pytest.fixture
-def kept():
-    return Kept()
-
-
 @pytest.fixture
 def iwf_request(iwf_stand_in, kept):
     def build(document=None, *, progress=None, password=None, **config):

@@ -137,23 +137,6 @@ def cybertipline(fake_http, ncmec_schema):
     return tipline
 
 
-class Kept:
-    """What the referral outbox does with ``remember``: keep the latest dict for the next attempt."""
-
-    def __init__(self):
-        self.progress: dict = {}
-        self.calls: list[dict] = []
-
-    def __call__(self, kept: dict) -> None:
-        self.calls.append(dict(kept))
-        self.progress = dict(kept)
-
-
-@pytest.fixture
-def kept():
-    return Kept()
-
-
 @pytest.fixture
 def ncmec_request(cybertipline, kept):
     """A delivery request for the full document, to the stand-in; ``ncmec_request(document=..., **config)``."""
