@@ -2,23 +2,16 @@
 
 from functools import cache
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 # A list of 50 cases would otherwise resolve the same pattern 50 times per page.
 _PLACEHOLDER = 2_147_483_647
 
 
 @cache
-def _detail_pattern() -> str | None:
-    try:
-        return reverse("cases:case_detail", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
-    except NoReverseMatch:
-        return None
+def _detail_pattern() -> str:
+    return reverse("cases:case_detail", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
 
 
 def case_url(case) -> str:
-    pattern = _detail_pattern()
-    if pattern is None:
-        # Until the case page is mounted, a search for the case in the list finds it.
-        return f"{reverse('cases:case_list')}?q={case.reference}"
-    return pattern.format(case.pk)
+    return _detail_pattern().format(case.pk)
