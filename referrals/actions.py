@@ -26,3 +26,15 @@ REFERRAL_FAILED = action_register("referral.failed", _("Referral delivery failed
 REFERRAL_STATUS_CHANGED = action_register("referral.status_changed", _("Referral status changed"))
 REFERRAL_ESCALATED = action_register("referral.escalated", _("Overdue referral escalated"))
 CONTACT_SIGNPOSTED = action_register("contact.signposted", _("Agency signposted on a contact"))
+
+# The agency's side (referrals.services.agency_side, referrals.selectors): each step names how it came
+# in ("portal" or "api:<key prefix>") in its details.
+REFERRAL_ACKNOWLEDGED = action_register("referral.acknowledged", _("Referral acknowledged by the agency"))
+REFERRAL_ACCEPTED = action_register("referral.accepted", _("Referral accepted by the agency"))
+REFERRAL_DECLINED = action_register("referral.declined", _("Referral declined by the agency"))
+REFERRAL_UPDATE_RECORDED = action_register("referral.update_recorded", _("Referral progress update recorded"))
+REFERRAL_OUTCOME_RECORDED = action_register("referral.outcome_recorded", _("Referral outcome recorded (closed)"))
+REFERRAL_QUESTION_ASKED = action_register("referral.question_asked", _("Question asked about a referral"))
+REFERRAL_QUESTION_ANSWERED = action_register("referral.question_answered", _("Question about a referral answered"))
+REFERRAL_SHARED_READ = action_register("referral.shared_read", _("Referral read by its agency (what was shared)"))
+OUTCOME_KIND_SAVED = action_register("outcome_kind.saved", _("Referral outcome list changed"))

@@ -18,8 +18,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from helpline.admin.lines import adopt
 from helpline.models import Role
 from referrals.document_fields import SHAREABLE_FIELDS
-from referrals.models import Agency, AgencyMembership
+from referrals.models import Agency, AgencyMembership, OutcomeKind
 from referrals.services.agencies import PLAIN_FIELDS, agency_clean, agency_create, agency_membership_set, agency_update
+from referrals.services.agency_side import outcome_kind_save
 from referrals.transports import transports_registered
 
 REASON_HELP = _("Kept in the audit trail with who made the change.")
@@ -227,3 +228,35 @@ class AgencyMembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user"):
             agency_membership_set(actor=request.user, user=membership.user, agency=None)
+
+
+@admin.register(OutcomeKind)
+class OutcomeKindAdmin(admin.ModelAdmin):
+    """The list of progress updates and outcomes agencies record (a final one closes the referral).
+    Entries are switched off, never deleted: past events point at them."""
+
+    list_display = ["label", "code", "final", "active", "order"]
+    list_filter = ["final", "active"]
+    fields = ["code", "label", "final", "active", "order"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = outcome_kind_save(
+            actor=request.user,
+            kind=obj if change else None,
+            code=data.get("code") or obj.code,
+            label=data["label"],
+            final=data["final"],
+            active=data["active"],
+            order=data["order"],
+        )
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False

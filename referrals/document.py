@@ -183,3 +183,16 @@ def document_fields_outside(document: dict, allowed: set[str]) -> list[str]:
         elif key not in allowed:
             found.append(key)
     return found
+
+
+def document_keys(document: dict) -> set[str]:
+    """The dotted keys a document carries (``child.age_band``, ``people.role``): what was shared, for audits."""
+    keys = set()
+    for key, value in document.items():
+        if isinstance(value, dict):
+            keys.update(f"{key}.{sub}" for sub in value)
+        elif isinstance(value, list) and value and isinstance(value[0], dict) and key == "people":
+            keys.update(f"people.{sub}" for item in value for sub in item)
+        else:
+            keys.add(key)
+    return keys

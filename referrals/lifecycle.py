@@ -79,6 +79,10 @@ FINAL = {Status.CLOSED, Status.WITHDRAWN, Status.DISMISSED}
 # Handed to the agency and waiting on it: what escalation watches.
 AWAITING_ACKNOWLEDGEMENT = {Status.SENT}
 AWAITING_COMPLETION = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED}
+# What an agency sees in its inbox (once it was sent to them: a withdrawn proposal never reaches it).
+AT_AGENCY = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.DECLINED, Status.CLOSED, Status.WITHDRAWN}
+# Where the agency still has something to do, and both sides may still ask each other questions.
+AGENCY_OPEN = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.DECLINED}
 # Acted on by a person: re-evaluation of the SOP never proposes these again.
 OPEN = set(STATUS_LABELS) - FINAL
 

@@ -1,5 +1,8 @@
 """Reads of the referrals app that depend on who asks (filtered in SQL)."""
 
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -8,9 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Approval, ApprovalStatus
 from cases.selectors import case_is_visible, cases_visible_to
 from cases.timeline import TimelineEntry
-from helpline.models import Staff
-from referrals.lifecycle import AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
-from referrals.models import Agency, AgencyMembership, Referral, ReferralEvent
+from helpline.access import role_of
+from helpline.audit.services import audit_record
+from helpline.models import Role, Staff
+from helpline.vault.services import unseal
+from helpline.vault.values import Shredded
+from referrals import actions
+from referrals.document import document_keys
+from referrals.lifecycle import AT_AGENCY, AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
+from referrals.models import Agency, AgencyMembership, Referral, ReferralEvent, ReferralQuestion, Side
 
 
 def agency_of(user) -> Agency | None:
@@ -74,17 +83,29 @@ def referral_for_write(user, referral_id) -> Referral | None:
     )
 
 
-def referrals_for_agency(user) -> QuerySet:
-    """What an authority user's inbox lists: referrals sent to their agency only (never proposals)."""
-    agency = agency_of(user)
+def referrals_of_agency(agency: Agency | None) -> QuerySet:
+    """Every referral sent to ``agency`` (never a proposal, a queued, dismissed or failed one, nor one
+    withdrawn before it was sent), newest first; nothing for no agency."""
     if agency is None:
         return Referral.objects.none()
     return (
-        Referral.objects.filter(agency=agency)
-        .exclude(status__in=[Status.PROPOSED, Status.APPROVED, Status.QUEUED, Status.DISMISSED, Status.FAILED])
-        .select_related("case", "agency")
-        .order_by("-sent_at")
+        Referral.objects.filter(agency=agency, status__in=AT_AGENCY, sent_at__isnull=False)
+        .select_related("case", "agency", "outcome_kind")
+        .order_by("-sent_at", "-pk")
     )
+
+
+def referrals_for_agency(user) -> QuerySet:
+    """What an authority user's inbox lists: referrals sent to their agency only."""
+    return referrals_of_agency(agency_of(user))
+
+
+def referral_for_agency(*, agency: Agency | None, referral_id) -> Referral | None:
+    """One referral sent to ``agency``, or None (a 404: another agency's referral does not exist for it)."""
+    try:
+        return referrals_of_agency(agency).select_related("case__data_key").filter(pk=referral_id).first()
+    except (ValueError, ValidationError):
+        return None
 
 
 def referrals_needing_attention(user) -> dict:
@@ -141,9 +162,19 @@ EVENT_TITLES = {
     "declined": _("Referral declined by the agency"),
     "closed": _("Referral closed"),
     "withdrawn": _("Referral withdrawn"),
+    "update": _("Progress update from the agency"),
+    "question_from_agency": _("Question from the agency"),
+    "question_from_helpline": _("Question to the agency"),
+    "answer_from_agency": _("Answer from the agency"),
+    "answer_from_helpline": _("Answer to the agency"),
     "acknowledge_overdue": _("Acknowledgement overdue: supervisors alerted"),
     "complete_overdue": _("Completion overdue: supervisors alerted"),
 }
+
+
+def _event_title(event: ReferralEvent) -> str:
+    title = str(EVENT_TITLES.get(event.kind, event.kind))
+    return f"{title} ({event.outcome.label})" if event.outcome is not None else title
 
 
 def referral_timeline(case) -> list[TimelineEntry]:
@@ -152,7 +183,7 @@ def referral_timeline(case) -> list[TimelineEntry]:
     The case page shows them only to whoever may read the case."""
     events = (
         ReferralEvent.objects.filter(referral__case=case)
-        .select_related("referral__agency", "actor__user")
+        .select_related("referral__agency", "actor__user", "outcome")
         .order_by("created_at")
     )
     url = reverse("referrals:plan", kwargs={"case_id": case.pk})
@@ -160,10 +191,118 @@ def referral_timeline(case) -> list[TimelineEntry]:
         TimelineEntry(
             at=event.created_at,
             kind="referral",
-            title=f"{EVENT_TITLES.get(event.kind, event.kind)}: {event.referral.agency.name}",
+            title=f"{_event_title(event)}: {event.referral.agency.name}",
             detail=event.detail,
             actor=event.actor.user.get_username() if event.actor else "",
             url=url,
         )
         for event in events
     ]
+
+
+# --- what the agency sees of a referral ---------------------------------------------------------
+
+# The steps of a referral an agency sees (never the helpline's inner steps: proposals, consent, approvals).
+AGENCY_EVENTS = {
+    "sent",
+    "acknowledged",
+    "accepted",
+    "declined",
+    "closed",
+    "withdrawn",
+    "update",
+    "question_from_agency",
+    "question_from_helpline",
+    "answer_from_agency",
+    "answer_from_helpline",
+}
+# The steps whose note the agency wrote itself, so may read again.
+AGENCY_NOTES = {"accepted", "declined", "closed", "update"}
+
+
+def _text(instance, field: str) -> str:
+    value = unseal(instance, field)
+    return "" if isinstance(value, Shredded) else value
+
+
+def _by(staff, via: str) -> str:
+    """Who did a step, as the agency may see it: its own colleague by name, the helpline as such."""
+    if staff is not None and staff.role == Role.AUTHORITY:
+        return staff.user.get_username()
+    if staff is None and via.startswith("api:"):
+        return str(_("your agency's system"))
+    return str(_("the helpline"))
+
+
+def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str) -> dict:
+    """What ``agency`` sees of ``referral``: the document exactly as it was sent (unsealed), its steps,
+    the questions and answers of both sides, and the progress updates and outcomes. Nothing else of
+    the case. The read is audited as a read of case content (the fields shared, ``via``).
+
+    ``actor`` is the authority user (or None for the agency's system through the API); a referral
+    of another agency, or a user of another agency, is refused with PermissionDenied."""
+    if actor is not None:
+        mine = agency_of(actor)
+        if role_of(actor) != Role.AUTHORITY or mine is None or mine.pk != agency.pk:
+            raise PermissionDenied
+    if referral.agency_id != agency.pk or referral.status not in AT_AGENCY or referral.sent_at is None:
+        raise PermissionDenied
+    referral = Referral.objects.select_related("case__data_key", "agency", "outcome_kind").get(pk=referral.pk)
+    text = unseal(referral, "document")
+    shredded = isinstance(text, Shredded)
+    document = json.loads(text) if text and not shredded else None
+    events = []
+    for event in (
+        referral.events.filter(kind__in=AGENCY_EVENTS).select_related("actor__user", "outcome").order_by("created_at")
+    ):
+        event.referral = referral
+        events.append(
+            {
+                "at": event.created_at,
+                "kind": event.kind,
+                "title": _event_title(event),
+                "by": _by(event.actor, event.via),
+                "via": event.via,
+                "note": _text(event, "note") if event.kind in AGENCY_NOTES else "",
+                "outcome": event.outcome,
+            }
+        )
+    questions = []
+    for question in (
+        ReferralQuestion.objects.filter(referral=referral)
+        .select_related("asked_by__user", "answered_by__user")
+        .order_by("asked_at")
+    ):
+        question.referral = referral
+        questions.append(
+            {
+                "question": question,
+                "id": question.pk,
+                "side": question.asked_by_side,
+                "text": _text(question, "text"),
+                "asked_at": question.asked_at,
+                "asked_by": _by(question.asked_by, question.asked_via),
+                "answer": _text(question, "answer") if question.answered_at else "",
+                "answered_at": question.answered_at,
+                "answered_by": _by(question.answered_by, question.answered_via) if question.answered_at else "",
+                "agency_may_answer": question.asked_by_side == Side.HELPLINE and question.answered_at is None,
+            }
+        )
+    audit_record(
+        action=actions.REFERRAL_SHARED_READ,
+        actor=actor,
+        record=referral,
+        details={
+            "agency": agency.code,
+            "via": via,
+            "fields": sorted(document_keys(document)) if document else [],
+        },
+    )
+    return {
+        "referral": referral,
+        "document": document,
+        "shredded": shredded,
+        "events": events,
+        "questions": questions,
+        "outcomes": [event for event in events if event["outcome"] is not None],
+    }

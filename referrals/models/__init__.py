@@ -9,8 +9,11 @@ from referrals.models.referrals import (
     Delivery,
     DeliveryStatus,
     Origin,
+    OutcomeKind,
     Referral,
     ReferralEvent,
+    ReferralQuestion,
+    Side,
     Signposting,
     Urgency,
 )
@@ -26,8 +29,11 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "Origin",
+    "OutcomeKind",
     "Referral",
     "ReferralEvent",
+    "ReferralQuestion",
+    "Side",
     "Signposting",
     "Urgency",
 ]

@@ -58,6 +58,27 @@ class Origin(models.TextChoices):
     MANUAL = "manual", _("Made by hand")
 
 
+class OutcomeKind(models.Model):
+    """One entry of the configurable list of progress updates and outcomes an agency records.
+
+    A ``final`` outcome closes the referral; any other is a progress event. Administrators
+    edit the list in the admin; an entry is never deleted (events point at it), only switched off."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=120)
+    final = models.BooleanField(_("closes the referral"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("outcome or progress update")
+        verbose_name_plural = _("outcomes and progress updates")
+        ordering = ["order", "label"]
+
+    def __str__(self):
+        return self.label
+
+
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("case"))
@@ -103,6 +124,10 @@ class Referral(models.Model):
     document = EncryptedTextField(_("document as sent"), data_key="case.data_key")
     external_reference = models.CharField(_("agency's reference"), max_length=128, blank=True)
     outcome = EncryptedTextField(_("outcome"), data_key="case.data_key")
+    # The final outcome the agency recorded (its note is ``outcome``, sealed).
+    outcome_kind = models.ForeignKey(
+        OutcomeKind, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("outcome")
+    )
     created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -145,6 +170,10 @@ class ReferralEvent(models.Model):
     # A plain-words detail with no protected content (a delivery's HTTP status, a count).
     detail = models.CharField(_("detail"), max_length=255, blank=True)
     note = EncryptedTextField(_("note"), data_key="referral.case.data_key")
+    # How the step came in: "portal", "api:<key prefix>", or empty for the helpline's own steps.
+    via = models.CharField(_("via"), max_length=40, blank=True)
+    # The progress update or outcome recorded (kind "update" or "outcome").
+    outcome = models.ForeignKey(OutcomeKind, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -153,6 +182,47 @@ class ReferralEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} on {self.referral_id}"
+
+
+class Side(models.TextChoices):
+    AGENCY = "agency", _("The agency")
+    HELPLINE = "helpline", _("The helpline")
+
+
+class ReferralQuestion(models.Model):
+    """A question about a referral, asked by one side and answered by the other; both texts sealed
+    under the case's key (they may name people)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="questions")
+    asked_by_side = models.CharField(_("asked by"), max_length=8, choices=Side.choices)
+    asked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    asked_via = models.CharField(max_length=40, blank=True)
+    asked_at = models.DateTimeField(auto_now_add=True)
+    text = EncryptedTextField(_("question"), data_key="referral.case.data_key")
+    answer = EncryptedTextField(_("answer"), data_key="referral.case.data_key")
+    answered_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_via = models.CharField(max_length=40, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question about a referral")
+        ordering = ["asked_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(asked_by_side__in=["agency", "helpline"]), name="referral_question_side_known"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["asked_by_side", "asked_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="referral_question_open",
+            )
+        ]
+
+    def __str__(self):
+        return f"Question {str(self.pk)[:8]} on {self.referral_id}"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -45,8 +45,17 @@ def reason_clean(text: str, *, required: bool, what: str) -> str:
     return text
 
 
+def referral_lock(referral: Referral) -> Referral:
+    """The referral again, its row locked for the rest of the transaction (with its case's key and agency)."""
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("case__data_key", "case__line", "agency")
+        .get(pk=referral.pk)
+    )
+
+
 def referral_event_add(
-    referral: Referral, *, kind: str, actor, from_status="", to_status="", detail="", note=""
+    referral: Referral, *, kind: str, actor, from_status="", to_status="", detail="", note="", via="", outcome=None
 ) -> ReferralEvent:
     event = ReferralEvent(
         referral=referral,
@@ -55,6 +64,8 @@ def referral_event_add(
         to_status=to_status,
         actor=staff_of(actor),
         detail=detail[:255],
+        via=via[:40],
+        outcome=outcome,
     )
     event.referral = referral
     if note:
@@ -73,11 +84,14 @@ def referral_move(
     also: tuple[str, ...] = (),
     audit_action: str = actions.REFERRAL_STATUS_CHANGED,
     audit_details: dict | None = None,
+    via: str = "",
+    outcome=None,
 ) -> ReferralEvent:
     """Change the status through the transition table; an impossible move is a ReferralError.
 
     ``also`` names other fields the caller changed, saved in the same UPDATE; ``audit_action``
-    and ``audit_details`` let a move be audited under its own name (a delivery: ``referral.sent``)."""
+    and ``audit_details`` let a move be audited under its own name (a delivery: ``referral.sent``);
+    ``via`` and ``outcome`` go on the event (the agency's steps)."""
     try:
         kind = transition_event(referral.status, to_status)
     except TransitionRefused as refused:
@@ -97,7 +111,15 @@ def referral_move(
         changed.append("closed_at")
     referral.save(update_fields=changed)
     event = referral_event_add(
-        referral, kind=kind, actor=actor, from_status=from_status, to_status=to_status, detail=detail, note=note
+        referral,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail,
+        note=note,
+        via=via,
+        outcome=outcome,
     )
     audit_record(
         action=audit_action,

@@ -1,7 +1,8 @@
 """Write paths of the referral lifecycle: proposals, the counsellor's decisions, consent, the
-supervisor's approval, queueing with its delivery, and the agency's answers.
+supervisor's approval, queueing with its delivery, withdrawal and queueing a failed referral again.
+The agency's own steps are referrals.services.agency_side.
 
-Every move goes through ``_move`` (the one transition table, referrals.lifecycle), writes a
+Every move goes through ``referral_move`` (the one transition table, referrals.lifecycle), writes a
 ``ReferralEvent`` and an audit event, and happens in one transaction. A confirmed referral is
 queued (document built, sealed, and its ``Delivery`` written with the outbox task, all in that
 transaction) as soon as its gates allow: a supervisor's approval when the rule needs one, and
@@ -27,7 +28,7 @@ from helpline.audit.services import audit_record
 from helpline.outbox import outbox_enqueue, outbox_get
 from helpline.vault.services import seal
 from referrals import actions
-from referrals.document import document_build, document_encode
+from referrals.document import document_build, document_encode, document_keys
 from referrals.document_fields import field_paths_unknown
 from referrals.lifecycle import Status
 from referrals.models import (
@@ -49,6 +50,7 @@ from referrals.services.events import (
     case_access_require,
     reason_clean,
     referral_event_add,
+    referral_lock,
     referral_move,
     staff_of,
 )
@@ -60,14 +62,6 @@ logger = logging.getLogger(__name__)
 # The approval kind of a case's referral plan (consent overrides and sensitive referrals).
 APPROVAL_KIND = "referral_plan"
 DEFAULT_ACKNOWLEDGE_WITHIN = timedelta(hours=72)
-
-
-def _locked(referral: Referral) -> Referral:
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("case__data_key", "case__line", "agency")
-        .get(pk=referral.pk)
-    )
 
 
 # --- proposals from the SOP -------------------------------------------------------------------
@@ -213,7 +207,7 @@ def referral_manual_create(
 @transaction.atomic
 def referral_edit(*, actor, referral: Referral, urgency: str | None = None, share=None, note: str = "") -> Referral:
     """Change a proposal before it is confirmed: its urgency, or fields to share (within the agency's own)."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     if referral.status != Status.PROPOSED or referral.confirmed_at is not None:
         raise ReferralError(_("Only a proposal not yet confirmed can be edited."))
@@ -242,7 +236,7 @@ def referral_edit(*, actor, referral: Referral, urgency: str | None = None, shar
 @transaction.atomic
 def referral_dismiss(*, actor, referral: Referral, reason: str) -> Referral:
     """The counsellor declines a proposal (a reason is required); the SOP will not propose it again."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     reason = reason_clean(reason, required=True, what=_("Say why this referral is not made."))
     referral_move(referral, Status.DISMISSED, actor=actor, note=reason)
@@ -253,7 +247,7 @@ def referral_dismiss(*, actor, referral: Referral, reason: str) -> Referral:
 @transaction.atomic
 def referral_confirm(*, actor, referral: Referral) -> Referral:
     """The counsellor confirms a proposal: it is queued now if approval and consent allow, else as soon as they do."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     if referral.status not in (Status.PROPOSED, Status.APPROVED):
         raise ReferralError(_("This referral is no longer a proposal."))
@@ -321,25 +315,13 @@ def _queue_if_ready(referral: Referral, *, actor) -> bool:
     return True
 
 
-def document_keys(document: dict) -> set[str]:
-    keys = set()
-    for key, value in document.items():
-        if isinstance(value, dict):
-            keys.update(f"{key}.{sub}" for sub in value)
-        elif isinstance(value, list) and value and isinstance(value[0], dict) and key == "people":
-            keys.update(f"people.{sub}" for item in value for sub in item)
-        else:
-            keys.add(key)
-    return keys
-
-
 # --- consent ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def referral_consent_record(*, actor, referral: Referral, by: str, method: str) -> Referral:
     """Record who consented (the child or a caregiver) and how; a confirmed referral waiting for it is queued."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     if by not in ConsentBy.values or method not in ConsentMethod.values:
         raise ReferralError(_("Say who consented and how."))
@@ -375,7 +357,7 @@ def referral_consent_record(*, actor, referral: Referral, by: str, method: str) 
 @transaction.atomic
 def referral_override_request(*, actor, referral: Referral, reason: str) -> Referral:
     """Ask a supervisor to send without consent (only where the rule allows an override); a reason is required."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     reason = reason_clean(reason, required=True, what=_("Say why consent cannot be asked for or must be overridden."))
     if referral.consent_rule != ConsentRule.OVERRIDE_ALLOWED:
@@ -451,7 +433,7 @@ def referral_plan_decide(*, actor, approval: Approval, approve: bool, reason: st
     approval.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     referrals = []
     for referral_id in approval.subject.get("referrals", []):
-        referral = _locked(Referral(pk=referral_id))
+        referral = referral_lock(Referral(pk=referral_id))
         if referral.status not in (Status.PROPOSED, Status.APPROVED):
             continue
         if referral.consent_status == ConsentStatus.OVERRIDE_REQUESTED:
@@ -482,25 +464,13 @@ def referral_plan_decide(*, actor, approval: Approval, approve: bool, reason: st
     return referrals
 
 
-# --- after delivery: the agency's answers and the helpline's withdrawal --------------------------
+# --- after delivery: the helpline's own steps (the agency's are referrals.services.agency_side) ------------
 
 
 @transaction.atomic
-def referral_status_set(*, actor, referral: Referral, to_status: str, note: str = "", outcome: str = "") -> Referral:
-    """An agency acknowledges, accepts, declines (with a reason) or closes (with an outcome); the helpline
-    withdraws (with a reason) or queues a failed referral again. ``actor`` None is the agency's system."""
-    referral = _locked(referral)
-    if to_status == Status.QUEUED:
-        return _requeue(referral, actor=actor)
-    if to_status == Status.CLOSED:
-        outcome = reason_clean(outcome, required=True, what=_("Record the outcome."))
-        seal(referral, "outcome", outcome)
-        referral.save(update_fields=["outcome", "updated_at"])
-    referral_move(referral, to_status, actor=actor, note=note or outcome)
-    return referral
-
-
-def _requeue(referral: Referral, *, actor) -> Referral:
+def referral_requeue(*, actor, referral: Referral) -> Referral:
+    """A supervisor of the line queues a failed referral again (a new delivery); ``actor`` None is the system."""
+    referral = referral_lock(referral)
     if actor is not None and not supervises_case(actor, referral.case):
         raise PermissionDenied
     referral_move(referral, Status.QUEUED, actor=actor, detail=referral.agency.transport)
@@ -512,7 +482,7 @@ def _requeue(referral: Referral, *, actor) -> Referral:
 @transaction.atomic
 def referral_withdraw(*, actor, referral: Referral, reason: str) -> Referral:
     """The helpline revokes a referral (with a reason); the agency sees it withdrawn."""
-    referral = _locked(referral)
+    referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     reason = reason_clean(reason, required=True, what=_("Say why the referral is withdrawn."))
     referral_move(referral, Status.WITHDRAWN, actor=actor, note=reason)

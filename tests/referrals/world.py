@@ -27,3 +27,31 @@ def referral_world(counsellor, demo_line):
 
 
 PROTECTED_TEXTS = (CHILD_NAME, SUMMARY)
+
+
+def referral_sent(referral, *, counsellor, supervisor):
+    """The police referral of the plan confirmed, its consent override approved by the supervisor and
+    delivered through the portal transport: sent, waiting in the agency's inbox."""
+    from referrals.models import Delivery, Referral
+    from referrals.outbox import delivery_attempt
+    from referrals.services.referrals import referral_confirm, referral_override_request, referral_plan_decide
+
+    referral_confirm(actor=counsellor, referral=referral)
+    referral_override_request(actor=counsellor, referral=referral, reason="Asking would put her at risk")
+    referral_plan_decide(
+        actor=supervisor, approval=Referral.objects.get(pk=referral.pk).approval, approve=True, reason="Agreed"
+    )
+    delivery_attempt(delivery_id=Delivery.objects.get(referral=referral).pk)
+    sent = Referral.objects.select_related("agency", "case").get(pk=referral.pk)
+    assert sent.status == "sent", sent.status
+    return sent
+
+
+def agency_user(username, agency):
+    """An authority user (password and enrolled authenticator) who works for ``agency``."""
+    from referrals.services.agencies import agency_membership_set
+    from tests.conftest import make_staff
+
+    user = make_staff(username, "authority")
+    agency_membership_set(actor=None, user=user, agency=agency)
+    return user
