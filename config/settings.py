@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "helpline",
     "helpline.vault",
     "helpline.audit",
@@ -101,7 +104,8 @@ MIDDLEWARE = [
 
 # Machine endpoints (webhooks) skip the staff stack above: no session, user or 2FA applies to
 # them, and its sync-only middlewares cost each request extra thread hops (config/machine.py).
-HELPLINE_MACHINE_PATH_PREFIXES = ["/integrations/"]
+# The referral API (/api/v1/) is one too: an agency's system comes with an API key, never a session.
+HELPLINE_MACHINE_PATH_PREFIXES = ["/integrations/", "/api/v1/"]
 HELPLINE_MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,6 +237,36 @@ HELPLINE_EMAIL = env_str("HELPLINE_EMAIL", "")
 HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS = env_int("HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS", 20)
 # Where the Twilio REST API is; only tests point it at a local fake.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+
+# --- The referral API (referrals.api, docs/API.md) -------------------------------------------------
+# API keys are the only way in; errors are RFC 9457 problems; each key has its own rate limit
+# (counted in the cache above: Redis in production).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["referrals.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["referrals.api.permissions.ScopeRequired"],
+    "DEFAULT_THROTTLE_CLASSES": ["referrals.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("HELPLINE_API_RATE", "120/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": None,
+    "EXCEPTION_HANDLER": "referrals.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "referrals.api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpline referral API",
+    "DESCRIPTION": "For agencies' systems: the referrals sent to your agency, and your answers to them. "
+    "Authenticate with your agency's API key (Authorization: Bearer hlk_…). Errors are RFC 9457 problem "
+    "details (application/problem+json).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PUBLIC": True,
+}
 
 # --- Authentication, 2FA, sessions ----------------------------------------------
 AUTHENTICATION_BACKENDS = [

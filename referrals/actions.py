@@ -38,3 +38,10 @@ REFERRAL_QUESTION_ASKED = action_register("referral.question_asked", _("Question
 REFERRAL_QUESTION_ANSWERED = action_register("referral.question_answered", _("Question about a referral answered"))
 REFERRAL_SHARED_READ = action_register("referral.shared_read", _("Referral read by its agency (what was shared)"))
 OUTCOME_KIND_SAVED = action_register("outcome_kind.saved", _("Referral outcome list changed"))
+
+# The referral API (referrals.services.api_keys, referrals.api).
+API_KEY_CREATED = action_register("api.key_created", _("API key created for an agency"))
+API_KEY_ROTATED = action_register("api.key_rotated", _("API key rotated"))
+API_KEY_REVOKED = action_register("api.key_revoked", _("API key revoked"))
+API_KEY_REFUSED = action_register("api.key_refused", _("Revoked, expired or wrong API key refused"))
+API_CALLED = action_register("api.called", _("Referral API called"))

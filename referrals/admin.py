@@ -4,13 +4,17 @@ Regions, languages, needs and fields are typed as plain lists ("KE-047, KE-001")
 delivery settings and secrets as one ``name = value`` per line. Secrets are
 write-only: the box is always empty, typing a value replaces that one secret,
 and the view is marked so that Django's error reports leave them out. Agencies are
-never deleted (referrals point at them): switch one off instead.
+never deleted (referrals point at them): switch one off instead. API keys are made, rotated
+and revoked here through referrals.services.api_keys; a new secret is shown once.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -18,9 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from helpline.admin.lines import adopt
 from helpline.models import Role
 from referrals.document_fields import SHAREABLE_FIELDS
-from referrals.models import Agency, AgencyMembership, OutcomeKind
+from referrals.models import Agency, AgencyMembership, ApiKey, ApiScope, OutcomeKind
 from referrals.services.agencies import PLAIN_FIELDS, agency_clean, agency_create, agency_membership_set, agency_update
 from referrals.services.agency_side import outcome_kind_save
+from referrals.services.api_keys import api_key_create, api_key_revoke, api_key_rotate
 from referrals.transports import transports_registered
 
 REASON_HELP = _("Kept in the audit trail with who made the change.")
@@ -260,3 +265,97 @@ class OutcomeKindAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the referral API's keys ------------------------------------------------------------------------
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiScope.READ]
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["agency", "name", "scopes", "expires_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """API keys are made here (the secret is shown once, on the page that answers the form, never
+    stored), rotated with 24 hours of overlap, or revoked; nothing else about a key changes."""
+
+    form = ApiKeyForm
+    list_display = ["name", "agency", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_select_related = ["agency"]
+    list_filter = ["agency"]
+    actions = ["rotate", "revoke"]
+    readonly_fields = [
+        "agency",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "replaced_by",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        key, secret = api_key_create(
+            actor=request.user,
+            agency=data["agency"],
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=data.get("expires_at"),
+        )
+        adopt(obj, key)
+        obj._secret = secret
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secrets_page(request, [(obj, obj._secret)])
+
+    @admin.action(description=_("Rotate the selected keys (the old ones keep working for 24 hours)"))
+    def rotate(self, request, queryset):
+        made = []
+        for key in queryset.select_related("agency"):
+            try:
+                made.append(api_key_rotate(actor=request.user, key=key))
+            except ValidationError as error:
+                self.message_user(request, f"{key.prefix}: {' '.join(error.messages)}", messages.WARNING)
+        if made:
+            return self._secrets_page(request, made)
+        return None
+
+    @admin.action(description=_("Revoke the selected keys now"))
+    def revoke(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(actor=request.user, key=key)
+        self.message_user(request, _("Revoked: the keys are refused from now on."))
+
+    def _secrets_page(self, request, made):
+        response = TemplateResponse(
+            request,
+            "admin/referrals/apikey/secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "made": [(ApiKey.objects.select_related("agency").get(pk=key.pk), secret) for key, secret in made],
+                "back": reverse("admin:referrals_apikey_changelist"),
+                "title": _("Copy the secret now"),
+            },
+        )
+        patch_cache_control(response, no_store=True)
+        return response

@@ -26,6 +26,7 @@ class ReferralsConfig(AppConfig):
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
         from referrals.selectors import referral_timeline
+        from referrals.services.api_keys import idempotent_requests_expire
         from referrals.transports import transport_register
 
         nav_register(role=Role.AUTHORITY, label=_("Referrals inbox"), url_name="referrals:inbox", order=10)
@@ -33,6 +34,7 @@ class ReferralsConfig(AppConfig):
         transport_register(PortalTransport())
         demo_extension_register(demo_agencies)
         periodic_register(name="referrals.escalate", every=timedelta(minutes=1), run=referrals_escalate)
+        periodic_register(name="referrals.idempotency_expire", every=timedelta(hours=1), run=idempotent_requests_expire)
         receivers_connect()
         timeline_source_register(referral_timeline)
         console_pane_register(**PANE)

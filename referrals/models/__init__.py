@@ -1,6 +1,7 @@
 """The referrals app's data: the agency directory, authority memberships, referrals and their delivery."""
 
 from referrals.models.agencies import Agency, AgencyKind, AgencyMembership
+from referrals.models.api import ApiKey, ApiScope, IdempotentRequest
 from referrals.models.referrals import (
     ConsentBy,
     ConsentMethod,
@@ -20,6 +21,8 @@ from referrals.models.referrals import (
 
 __all__ = [
     "Agency",
+    "ApiKey",
+    "ApiScope",
     "AgencyKind",
     "AgencyMembership",
     "ConsentBy",
@@ -27,6 +30,7 @@ __all__ = [
     "ConsentRule",
     "ConsentStatus",
     "Delivery",
+    "IdempotentRequest",
     "DeliveryStatus",
     "Origin",
     "OutcomeKind",

@@ -152,6 +152,8 @@ class Referral(models.Model):
             models.Index(fields=["status", "acknowledge_by"], name="referral_ack_due"),
             models.Index(fields=["status", "complete_by"], name="referral_complete_due"),
             models.Index(fields=["agency", "status"], name="referral_agency_status"),
+            # The referral API's list: an agency's referrals in the order they changed (cursor pages).
+            models.Index(fields=["agency", "updated_at", "id"], name="referral_agency_updated"),
         ]
 
     def __str__(self):

@@ -1,0 +1,304 @@
+"""The referral API's endpoints: thin DRF views over the agency side's selectors and services.
+
+Every view is public to the middleware (``helpline_access``) because the API key, not a session,
+is the way in (``ApiKeyAuthentication``); each names the scope it needs. The agency is always
+the key's: a referral of another agency is a 404, from the lookup and again from the service.
+Every call that came with a valid key is audited (``api.called``) after it was answered.
+"""
+
+import hashlib
+import json
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from helpline.audit.services import audit_record
+from referrals import actions
+from referrals.api import serializers as s
+from referrals.api.problems import IdempotencyKeyReused
+from referrals.models import ApiKey, ApiScope, ReferralQuestion
+from referrals.selectors import referral_for_agency, referral_shared_view, referrals_of_agency
+from referrals.services import agency_side
+from referrals.services.api_keys import Answer, IdempotencyMismatch, api_idempotent_call
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def via_of(key: ApiKey) -> str:
+    return f"api:{key.prefix}"
+
+
+def summary_of(referral) -> dict:
+    """A referral instance as the list's row (the same fields, from the instance)."""
+    return {
+        "id": referral.pk,
+        "status": referral.status,
+        "urgency": referral.urgency,
+        "case__reference": referral.case.reference,
+        "external_reference": referral.external_reference,
+        "outcome_kind__code": referral.outcome_kind.code if referral.outcome_kind_id else None,
+        "sent_at": referral.sent_at,
+        "acknowledged_at": referral.acknowledged_at,
+        "closed_at": referral.closed_at,
+        "updated_at": referral.updated_at,
+        "acknowledge_by": referral.acknowledge_by,
+        "complete_by": referral.complete_by,
+    }
+
+
+class ApiView:
+    """What every endpoint under /api/v1/ shares (mixed into DRF's views)."""
+
+    helpline_access = "public"  # to the staff middleware: the API key is checked here instead
+    required_scope = ApiScope.READ
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key = vars(request).get("_auth")
+        if isinstance(key, ApiKey):
+            details = {
+                "agency": key.agency.code,
+                "prefix": key.prefix,
+                "method": request.method,
+                "endpoint": request.resolver_match.url_name if request.resolver_match else "",
+                "status": response.status_code,
+            }
+            for name in ("referral_id", "question_id"):
+                if name in kwargs:
+                    details[name.removesuffix("_id")] = str(kwargs[name])
+            if response.get("Idempotent-Replayed"):
+                details["replayed"] = True
+            audit_record(action=actions.API_CALLED, record=key, request=request._request, details=details)
+        return response
+
+    # --- for the endpoints -------------------------------------------------------------------
+
+    def agency(self):
+        return self.request.auth.agency
+
+    def referral(self, referral_id):
+        referral = referral_for_agency(agency=self.agency(), referral_id=referral_id)
+        if referral is None:
+            raise Http404
+        return referral
+
+    def valid(self, serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ReferralPages(CursorPagination):
+    # Oldest change first, so that a client syncing with updated_since and the cursor sees every change.
+    ordering = ("updated_at", "id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(tags=["referrals"], parameters=[s.ReferralListQuerySerializer])
+class ReferralList(ApiView, ListAPIView):
+    """Referrals sent to your agency, in the order they last changed (oldest change first).
+
+    Poll with `updated_since` (the `updated_at` of the last row you saw) and follow `next`."""
+
+    serializer_class = s.ReferralSummarySerializer
+    pagination_class = ReferralPages
+
+    def get_queryset(self):
+        query = s.ReferralListQuerySerializer(data=self.request.query_params)
+        if not query.is_valid():
+            raise ValidationError({"query": query.errors})
+        referrals = referrals_of_agency(self.agency()).select_related(None).order_by()
+        if "updated_since" in query.validated_data:
+            referrals = referrals.filter(updated_at__gte=query.validated_data["updated_since"])
+        return referrals.values(*s.SUMMARY_COLUMNS.values())
+
+
+class ReferralDetail(ApiView, APIView):
+    @extend_schema(tags=["referrals"], responses=s.ReferralSharedSerializer)
+    def get(self, request, referral_id):
+        """One referral: only what was shared with your agency, its steps and the questions (an audited read)."""
+        view = self.shared(referral_id)
+        view["referral"] = summary_of(view["referral"])
+        return Response(s.ReferralSharedSerializer(view).data)
+
+    def shared(self, referral_id) -> dict:
+        return referral_shared_view(
+            agency=self.agency(), referral=self.referral(referral_id), actor=None, via=via_of(self.request.auth)
+        )
+
+
+class QuestionList(ReferralDetail):
+    @extend_schema(tags=["questions"], responses=s.QuestionListSerializer)
+    def get(self, request, referral_id):
+        """The questions both sides asked on the referral, with their answers (an audited read)."""
+        return Response(s.QuestionListSerializer({"questions": self.shared(referral_id)["questions"]}).data)
+
+
+@extend_schema(tags=["referrals"])
+class OutcomeKindList(ApiView, APIView):
+    @extend_schema(responses=s.OutcomeKindSerializer(many=True))
+    def get(self, request):
+        """The progress updates and outcomes your agency can record (the `outcome` of POST …/updates/)."""
+        return Response(s.OutcomeKindSerializer(agency_side.outcome_kinds_active(), many=True).data)
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+class Write(ApiView, APIView):
+    """A POST: validated, run once per Idempotency-Key, answered with the referral after it."""
+
+    input_serializer = None
+
+    def post(self, request, referral_id, **kwargs):
+        body = request.data  # parsed for every write, so that a body that is not JSON is refused (415)
+        data = self.valid(self.input_serializer, body) if self.input_serializer else {}
+        header = request.headers.get("Idempotency-Key")
+        if header is None:
+            answer = self.run(referral_id, data, **kwargs)
+        else:
+            if not 0 < len(header) <= MAX_IDEMPOTENCY_KEY or not header.isprintable() or not header.isascii():
+                raise ValidationError({"Idempotency-Key": ["Send 1 to 255 printable ASCII characters."]})
+            fingerprint = hashlib.sha256(
+                json.dumps([request.method, request.path, body], sort_keys=True, default=str).encode()
+            ).hexdigest()
+            try:
+                answer = api_idempotent_call(
+                    api_key=request.auth,
+                    key=header,
+                    fingerprint=fingerprint,
+                    call=lambda: self.run(referral_id, data, **kwargs),
+                )
+            except IdempotencyMismatch:
+                raise IdempotencyKeyReused from None
+        response = Response(answer.body, status=answer.status)
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def run(self, referral_id, data, **kwargs) -> Answer:
+        referral = self.referral(referral_id)
+        result = self.perform(referral, data, agency=self.agency(), actor=None, via=via_of(self.request.auth), **kwargs)
+        referral.refresh_from_db()
+        body = {"referral": summary_of(referral)}
+        if isinstance(result, ReferralQuestion):
+            body["question"] = result.pk
+        return Answer(200, s.WrittenSerializer(body).data)
+
+    def perform(self, referral, data, **context):
+        raise NotImplementedError
+
+
+def _write_schema(tag: str, summary: str, request=None):
+    return extend_schema(tags=[tag], summary=summary, request=request, responses=s.WrittenSerializer)
+
+
+class Acknowledge(Write):
+    required_scope = ApiScope.ACKNOWLEDGE
+
+    @_write_schema("referrals", "Acknowledge the referral (sent → acknowledged)")
+    def post(self, request, referral_id):
+        return super().post(request, referral_id)
+
+    def perform(self, referral, data, **context):
+        return agency_side.referral_acknowledge(referral=referral, **context)
+
+
+class Accept(Write):
+    required_scope = ApiScope.ACKNOWLEDGE
+    input_serializer = s.AcceptSerializer
+
+    @_write_schema("referrals", "Accept the referral, with an optional note", s.AcceptSerializer)
+    def post(self, request, referral_id):
+        return super().post(request, referral_id)
+
+    def perform(self, referral, data, **context):
+        return agency_side.referral_accept(referral=referral, note=data["note"], **context)
+
+
+class Decline(Write):
+    required_scope = ApiScope.ACKNOWLEDGE
+    input_serializer = s.DeclineSerializer
+
+    @_write_schema("referrals", "Decline the referral, saying why", s.DeclineSerializer)
+    def post(self, request, referral_id):
+        return super().post(request, referral_id)
+
+    def perform(self, referral, data, **context):
+        return agency_side.referral_decline(referral=referral, reason=data["reason"], **context)
+
+
+class Update(Write):
+    required_scope = ApiScope.UPDATE
+    input_serializer = s.UpdateSerializer
+
+    @_write_schema("referrals", "Record a progress update or an outcome (a final one closes it)", s.UpdateSerializer)
+    def post(self, request, referral_id):
+        return super().post(request, referral_id)
+
+    def perform(self, referral, data, **context):
+        return agency_side.referral_update_record(
+            referral=referral, outcome=data["outcome"], note=data["note"], **context
+        )
+
+
+class Ask(QuestionList, Write):
+    required_scope = ApiScope.UPDATE
+    input_serializer = s.TextSerializer
+
+    def get_permissions(self):
+        # Reading the questions needs "read"; asking one "update".
+        self.required_scope = ApiScope.READ if self.request.method == "GET" else ApiScope.UPDATE
+        return super().get_permissions()
+
+    @_write_schema("questions", "Ask the helpline a question about the referral", s.TextSerializer)
+    def post(self, request, referral_id):
+        return Write.post(self, request, referral_id)
+
+    def perform(self, referral, data, **context):
+        return agency_side.referral_question_ask(referral=referral, text=data["text"], **context)
+
+
+class AnswerQuestion(Write):
+    required_scope = ApiScope.UPDATE
+    input_serializer = s.TextSerializer
+
+    @_write_schema("questions", "Answer a question the helpline asked", s.TextSerializer)
+    def post(self, request, referral_id, question_id):
+        return super().post(request, referral_id, question_id=question_id)
+
+    def perform(self, referral, data, *, question_id, **context):
+        question = ReferralQuestion.objects.filter(pk=question_id, referral=referral).first()
+        if question is None:
+            raise Http404
+        return agency_side.referral_question_answer(question=question, text=data["text"], **context)
+
+
+# --- the schema and its docs: public, they hold no data -------------------------------------------
+
+
+class Schema(SpectacularAPIView):
+    helpline_access = "public"
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+
+class Docs(SpectacularSwaggerView):
+    """Swagger UI from the sidecar's local copy, started by our own script (no inline code: strict CSP)."""
+
+    helpline_access = "public"
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    template_name = "referrals/api_docs.html"
+    url_name = "api:schema"

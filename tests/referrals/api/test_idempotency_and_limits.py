@@ -1,0 +1,85 @@
+"""Idempotent writes (Idempotency-Key) and the rate limit of each key."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from referrals.models import IdempotentRequest, ReferralEvent, ReferralQuestion
+from referrals.services.api_keys import idempotent_requests_expire
+from tests.referrals.api.conftest import ApiClient, make_key, problem_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_same_request_again_is_answered_the_same_and_done_once(api_a, referral_a):
+    url = f"/api/v1/referrals/{referral_a.pk}/questions/"
+    headers = {"Idempotency-Key": "ask-1"}
+    first = api_a.post(url, {"text": "Is she safe?"}, headers=headers)
+    again = api_a.post(url, {"text": "Is she safe?"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 1
+    # Without the header, or with another key, it is a new request.
+    api_a.post(url, {"text": "Is she safe?"}, headers={"Idempotency-Key": "ask-2"})
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 2
+
+
+def test_the_same_key_for_another_request_is_refused(api_a, referral_a):
+    base = f"/api/v1/referrals/{referral_a.pk}/"
+    api_a.post(base + "questions/", {"text": "Is she safe?"}, headers={"Idempotency-Key": "k"})
+    problem = problem_of(api_a.post(base + "questions/", {"text": "Other"}, headers={"Idempotency-Key": "k"}), 422)
+    assert problem["type"] == "urn:helpline:problem:idempotency-key-reused"
+    problem_of(api_a.post(base + "acknowledge/", {}, headers={"Idempotency-Key": "k"}), 422)
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 1
+    assert ReferralEvent.objects.filter(referral=referral_a, kind="acknowledged").count() == 0
+
+
+def test_keys_are_per_api_key(api_a, referral_a):
+    other = ApiClient(make_key(referral_a.agency, name="Second system")[1])
+    url = f"/api/v1/referrals/{referral_a.pk}/questions/"
+    api_a.post(url, {"text": "One"}, headers={"Idempotency-Key": "same"})
+    assert other.post(url, {"text": "Two"}, headers={"Idempotency-Key": "same"}).status_code == 200
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 2
+
+
+def test_a_refused_request_is_not_kept_so_it_can_be_sent_again(api_a, referral_a):
+    base = f"/api/v1/referrals/{referral_a.pk}/"
+    api_a.post(base + "decline/", {"reason": "Not ours"})
+    problem_of(api_a.post(base + "acknowledge/", headers={"Idempotency-Key": "ack"}), 409)
+    assert not IdempotentRequest.objects.exists()
+    problem_of(api_a.post(base + "acknowledge/", headers={"Idempotency-Key": "ack"}), 409)
+
+
+def test_a_bad_idempotency_key_is_a_validation_problem(api_a, referral_a):
+    problem = problem_of(
+        api_a.post(f"/api/v1/referrals/{referral_a.pk}/acknowledge/", headers={"Idempotency-Key": "x" * 300}), 400
+    )
+    assert problem["errors"][0]["pointer"] == "#/Idempotency-Key"
+
+
+def test_kept_answers_expire_and_the_periodic_job_forgets_them(api_a, referral_a):
+    from helpline.periodic import periodic_jobs
+
+    assert "referrals.idempotency_expire" in {job.name for job in periodic_jobs()}
+    url = f"/api/v1/referrals/{referral_a.pk}/questions/"
+    api_a.post(url, {"text": "One"}, headers={"Idempotency-Key": "old"})
+    IdempotentRequest.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # a day passes
+    # An expired key is free again, even before the job ran.
+    assert "Idempotent-Replayed" not in api_a.post(url, {"text": "Two"}, headers={"Idempotency-Key": "old"})
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 2
+    IdempotentRequest.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert idempotent_requests_expire() == 1
+    assert not IdempotentRequest.objects.exists()
+
+
+def test_each_key_has_its_own_rate_limit(settings, api_a, api_b, referral_a, referral_b):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "3/min"}}
+    for _ in range(3):
+        assert api_a.get("/api/v1/referrals/").status_code == 200
+    response = api_a.get("/api/v1/referrals/")
+    problem = problem_of(response, 429)
+    assert problem["type"] == "urn:helpline:problem:rate-limited"
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert api_b.get("/api/v1/referrals/").status_code == 200  # another key is not slowed
