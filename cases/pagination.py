@@ -90,14 +90,20 @@ def _after(columns: list[tuple[str, bool]], values: list) -> Q:
     return start & reduce(lambda left, right: left | right, alternatives)
 
 
-def keyset_page(queryset, *, order: tuple[str, ...], cursor: str | None = None, size: int = 50) -> Page:
-    """One page of ``queryset`` in ``order`` after ``cursor``; one query whatever the page."""
+def keyset_page(queryset, *, order: tuple[str, ...], cursor: str | None = None, size: int = 50, make=None) -> Page:
+    """One page of ``queryset`` in ``order`` after ``cursor``; one query whatever the page.
+
+    ``make`` turns each fetched row into an item (for a ``values_list`` queryset: a named
+    tuple whose attributes include the ordering columns).
+    """
     size = max(1, min(int(size), MAX_PAGE_SIZE))
     columns = _parse_order(order)
     values = cursor_decode(cursor, model=queryset.model, order=order)
     if values is not None:
         queryset = queryset.filter(_after(columns, values))
     rows = list(queryset.order_by(*order)[: size + 1])
+    if make is not None:
+        rows = [make(row) for row in rows]
     items, more = rows[:size], len(rows) > size
     next_cursor = None
     if more:

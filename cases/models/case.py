@@ -68,6 +68,9 @@ class Case(models.Model):
             models.Index(fields=["line", "status"], name="case_line_status"),
             models.Index(fields=["counsellor", "status"], name="case_counsellor_status"),
             models.Index(fields=["-created_at", "-id"], name="case_newest"),
+            # The list filtered by status or by risk, newest first (the same keyset order).
+            models.Index(fields=["status", "-created_at", "-id"], name="case_status_newest"),
+            models.Index(fields=["risk_level", "-created_at", "-id"], name="case_risk_newest"),
             models.Index(fields=["closed_at"], name="case_closed_at"),
         ]
 

@@ -13,9 +13,10 @@ One query for the rows whatever the page (keyset pagination, cases.pagination), 
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, F, QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -146,19 +147,40 @@ def cases_filtered(user, filters: CaseFilters, *, now=None) -> QuerySet[Case]:
     return queryset
 
 
-# What a row shows; nothing else is loaded (a line's JSON settings or a user's profile would
-# cost more to decode than the whole query).
-LIST_FIELDS = ("id", "reference", "line_id", "status", "risk_level", "counsellor_id", "created_at", "last_note_at")
+class CaseRow(NamedTuple):
+    """One row of the case list: exactly what the page shows, no model instance."""
+
+    id: int
+    reference: str
+    status: str
+    risk_level: str
+    created_at: datetime
+    line_name: str
+    counsellor_name: str | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def risk_label(self) -> str:
+        return _RISK_LABELS.get(self.risk_level, self.risk_level)
+
+
+_STATUS_LABELS = dict(CaseStatus.choices)
+_RISK_LABELS = dict(RiskLevel.choices)
+
+# What a row shows and nothing else: the line's and the counsellor's names are joined in as
+# plain columns (a line's JSON settings or a user's profile would cost more to decode than the
+# whole query), and rows are tuples, not model instances.
+LIST_COLUMNS = ("id", "reference", "status", "risk_level", "created_at", "line__name", "counsellor__user__username")
 
 
 def case_list_page(user, *, filters: CaseFilters, cursor: str | None = None, size: int | None = None) -> Page:
-    """One page of the case list, newest first: one query whatever the page.
-
-    Rows carry ``line_name`` and ``counsellor_name`` besides the fields in ``LIST_FIELDS``.
-    """
-    queryset = (
-        cases_filtered(user, filters)
-        .only(*LIST_FIELDS)
-        .annotate(line_name=F("line__name"), counsellor_name=F("counsellor__user__username"))
-    )
-    return keyset_page(queryset, order=ORDER, cursor=cursor, size=size or PAGE_SIZE)
+    """One page of the case list, newest first: one query whatever the page; items are ``CaseRow``."""
+    queryset = cases_filtered(user, filters).values_list(*LIST_COLUMNS)
+    return keyset_page(queryset, order=ORDER, cursor=cursor, size=size or PAGE_SIZE, make=CaseRow._make)

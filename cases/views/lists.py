@@ -11,22 +11,35 @@ from django.views.decorators.http import require_GET
 
 from cases.models import Case, CaseStatus
 from cases.models.choices import RiskLevel
+from cases.selectors.access import staff_line_ids
 from cases.selectors.lists import CaseFilters, case_list_page
 from helpline.access import role_required
 from helpline.models import Role, Staff
 
 
 def _filter_choices(user) -> dict:
-    lines = list(user.staff.lines.order_by("name"))
-    counsellors = []
-    if user.staff.role == Role.SUPERVISOR:
-        counsellors = list(
-            Staff.objects.filter(lines__in=lines, role__in=[Role.COUNSELLOR, Role.SUPERVISOR])
-            .select_related("user")
-            .distinct()
-            .order_by("user__username")
-        )
-    return {"lines": lines, "counsellors": counsellors, "statuses": CaseStatus.choices, "risks": RiskLevel.choices}
+    """The user's lines and, for a supervisor, the counsellors of those lines: one query.
+
+    Every member of the user's lines, read from the membership table with the line's and the
+    member's names; the user is a member of each of their lines, so the lines come out too.
+    """
+    staff = user.staff
+    memberships = (
+        Staff.lines.through.objects.filter(helpline_id__in=staff_line_ids(staff))
+        .values_list("helpline_id", "helpline__name", "staff_id", "staff__user__username", "staff__role")
+        .order_by("helpline__name", "staff__user__username")
+    )
+    lines, counsellors = {}, {}
+    for line_id, line_name, staff_id, username, role in memberships:
+        lines[line_id] = line_name
+        if role in (Role.COUNSELLOR, Role.SUPERVISOR):
+            counsellors[staff_id] = username
+    return {
+        "lines": list(lines.items()),
+        "counsellors": sorted(counsellors.items(), key=lambda item: item[1]) if staff.role == Role.SUPERVISOR else [],
+        "statuses": CaseStatus.choices,
+        "risks": RiskLevel.choices,
+    }
 
 
 @role_required(Role.COUNSELLOR, Role.SUPERVISOR)

@@ -22,10 +22,11 @@ def refs(page) -> list[str]:
 
 
 def all_pages(user, filters, size) -> list[Case]:
+    """Every case the list shows over all its pages, in order (as Case instances, to compare)."""
     seen, cursor = [], None
     while True:
         page = case_list_page(user, filters=filters, cursor=cursor, size=size)
-        seen.extend(page.items)
+        seen.extend(Case.objects.get(pk=row.id) for row in page.items)
         if not page.has_next:
             return seen
         cursor = page.next_cursor
@@ -126,7 +127,7 @@ def test_page_one_and_a_deep_page_cost_the_same_queries(demo_line, counsellor, s
         assert response.status_code == 200
         counts.append(len(queries.captured_queries))
         assert not any("OFFSET" in item["sql"] for item in queries.captured_queries)
-        shown.extend(response.context["page"].items)
+        shown.extend(Case.objects.get(pk=row.id) for row in response.context["page"].items)
         query = response.context["next_query"]
     assert len(counts) == 5 and len(set(counts)) == 1, counts
     assert shown == made
@@ -144,3 +145,26 @@ def test_the_list_page_links_to_the_next_page_with_its_filters(demo_line, counse
 @pytest.mark.parametrize("who", ["admin_user", "authority"])
 def test_administrators_and_authorities_get_no_case_list(request, who):
     assert client_for(request.getfixturevalue(who)).get("/cases/").status_code == 403
+
+
+def test_a_row_carries_what_the_page_shows_and_no_model(demo_line, counsellor, supervisor):
+    case = case_make(line=demo_line, counsellor=counsellor, risk="high")
+    (row,) = case_list_page(supervisor, filters=CaseFilters()).items
+    assert not isinstance(row, Case)
+    assert (row.id, row.reference, row.status, row.risk_level) == (case.pk, case.reference, case.status, "high")
+    assert (row.line_name, row.counsellor_name) == (demo_line.name, counsellor.get_username())
+    page = client_for(supervisor).get("/cases/")
+    assert f'href="/cases/{case.pk}/"'.encode() in page.content
+    assert str(row.risk_label).encode() in page.content and demo_line.name.encode() in page.content
+
+
+def test_the_permission_rule_names_the_tables_of_the_models():
+    """The rule's id lists are constant SQL (cheap to compile); they must name the models' real tables."""
+    from cases.models import BreakGlassAccess, CaseContact, ContactWrapup
+    from cases.selectors import access
+    from helpline.models import Staff
+
+    assert f'"{Staff.lines.through._meta.db_table}"' in access._LINE_IDS
+    assert f'"{CaseContact._meta.db_table}"' in access._HANDLED_CASE_IDS
+    assert f'"{ContactWrapup._meta.db_table}"' in access._HANDLED_CASE_IDS
+    assert f'"{BreakGlassAccess._meta.db_table}"' in access._BREAK_GLASS_CASE_IDS
