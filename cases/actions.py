@@ -17,9 +17,14 @@ CONTACT_LOGGED = action_register("wrapup.contact_logged", _("Contact logged by h
 # Cases (cases.services.cases, .people, .notes, .flags).
 CASE_OPENED = action_register("case.opened", _("Case opened"))
 CASE_CONTACT_LINKED = action_register("case.contact_linked", _("Contact linked to a case"))
+CASE_ACCESS_VIA_REPEAT = action_register(
+    "case.access_via_repeat_contact", _("Case reached through a repeat contact of the same sender")
+)
 CASE_STATUS_CHANGED = action_register("case.status_changed", _("Case status changed"))
 CASE_FACTS_UPDATED = action_register("case.facts_updated", _("Case facts updated"))
 CASE_PERSON_ADDED = action_register("case.person_added", _("Person added to a case"))
+CASE_PERSON_UPDATED = action_register("case.person_updated", _("Person on a case changed"))
+CASE_PERSON_REMOVED = action_register("case.person_removed", _("Person removed from a case"))
 CASE_NOTE_ADDED = action_register("case.note_added", _("Case note added"))
 CASE_NOTE_CORRECTED = action_register("case.note_corrected", _("Case note corrected"))
 CASE_FLAG_RAISED = action_register("case.flag_raised", _("Case flagged"))

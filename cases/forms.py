@@ -120,6 +120,12 @@ class PersonForm(forms.Form):
         self.fields["region"].choices = _regions(regions)
 
 
+class PersonRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why remove this person"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class NoteForm(forms.Form):
     body = forms.CharField(label=_("Note"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4}))
     corrects = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -99,6 +99,9 @@ class CaseContact(models.Model):
     wrapup = models.ForeignKey(ContactWrapup, on_delete=models.PROTECT, related_name="case_links")
     linked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     linked_at = models.DateTimeField(auto_now_add=True)
+    # Linked through the repeat-contact rule by someone who did not see the case before
+    # (cases.selectors.repeats): audited, and shown on the case's timeline.
+    via_repeat = models.BooleanField(_("access through a repeat contact"), default=False)
 
     class Meta:
         verbose_name = _("case contact")
@@ -131,6 +134,13 @@ class CasePerson(models.Model):
     details = EncryptedTextField(_("other details"), data_key="case.data_key")
     added_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+    # A removal is recorded, not deleted (cases.services.people): the sealed fields stay until
+    # the case's key is destroyed at retention; the person leaves the page, facts and sharing.
+    removed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = EncryptedTextField(_("why removed"), data_key="case.data_key")
 
     class Meta:
         verbose_name = _("person involved")

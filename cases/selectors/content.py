@@ -43,11 +43,12 @@ class CaseContent:
     case: Case
     destroyed: bool
     incident: dict  # {"summary", "urls": [...]}
-    people: list[dict]  # {"person", "name", "phone", "location", "online_identifiers", "details"}
+    people: list[dict]  # {"person", "name", "phone", "location", "online_identifiers", "online_text", "details"}
     notes: list[dict]  # {"note", "body", "corrected_by": [note ids]}
     flags: list[dict]  # {"flag", "message"}
     status_changes: list[dict]  # {"change", "reason"}
     contacts: list[dict]  # {"link", "wrapup", "summary"}
+    removed_people: list[dict] = ()  # {"person", "reason"}: people taken off the case
 
 
 def case_read(*, user, case: Case, reason: str = "", request=None, printed: bool = False) -> CaseContent:
@@ -62,14 +63,20 @@ def case_read(*, user, case: Case, reason: str = "", request=None, printed: bool
         "summary": _text(incident_row, "summary") if incident_row else "",
         "urls": [line for line in _text(incident_row, "urls").splitlines() if line] if incident_row else [],
     }
-    people = []
-    for person in CasePerson.objects.filter(case=case).select_related("added_by__user"):
+    people, removed_people = [], []
+    for person in CasePerson.objects.filter(case=case).select_related("added_by__user", "removed_by__user"):
         person.case = case
+        if person.removed_at is not None:
+            # Off the case: only the removal (who, when, why) is shown, on the timeline.
+            removed_people.append({"person": person, "reason": _text(person, "removal_reason")})
+            continue
+        online = _text(person, "online_identifiers")
         people.append(
             {
                 "person": person,
                 **{name: _text(person, name) for name in ("name", "phone", "location", "details")},
-                "online_identifiers": [line for line in _text(person, "online_identifiers").splitlines() if line],
+                "online_identifiers": [line for line in online.splitlines() if line],
+                "online_text": online,
             }
         )
     note_rows = list(CaseNote.objects.filter(case=case).select_related("author__user"))
@@ -111,6 +118,7 @@ def case_read(*, user, case: Case, reason: str = "", request=None, printed: bool
         flags=flags,
         status_changes=changes,
         contacts=contacts,
+        removed_people=removed_people,
     )
 
 
@@ -163,7 +171,7 @@ def case_shareable_content(case: Case, fields, *, actor, purpose: str) -> dict:
     if actor is not None and not case_is_visible(actor, case):
         raise PermissionDenied
     case = Case.objects.select_related("data_key").get(pk=case.pk)
-    people = list(CasePerson.objects.filter(case=case).order_by("added_at"))
+    people = list(CasePerson.objects.filter(case=case, removed_at__isnull=True).order_by("added_at"))
     for person in people:
         person.case = case
     child = next((person for person in people if person.role == PersonRole.CHILD), None)

@@ -7,7 +7,7 @@ earliest contact's wrap-up.
 
 from cases.models import AgeBand, Case, CasePerson, ContactWrapup, Gender, PersonRole, Relationship
 
-SEALED = ("name", "phone", "location", "online_identifiers", "details")
+SEALED = ("name", "phone", "location", "online_identifiers", "details", "removal_reason")
 CAREGIVER_RELATIONSHIPS = {Relationship.PARENT, Relationship.STEP_PARENT}
 
 
@@ -22,7 +22,7 @@ def case_facts(case: Case) -> dict:
         .order_by("occurred_at", "created_at")
         .only("channel", "caller_type", "age_band", "age", "gender", "region", "child_wants")
     )
-    people = list(CasePerson.objects.filter(case=case).order_by("added_at").defer(*SEALED))
+    people = list(CasePerson.objects.filter(case=case, removed_at__isnull=True).order_by("added_at").defer(*SEALED))
     child = next((person for person in people if person.role == PersonRole.CHILD), None)
     channels = list(dict.fromkeys(wrapup.channel for wrapup in wrapups))
     child_wants = list(dict.fromkeys(want for wrapup in wrapups for want in wrapup.child_wants))

@@ -25,7 +25,7 @@ from cases.models import (
 )
 from cases.models.choices import NON_DATA_CALL_TYPES, RISK_RANK
 from cases.selectors.access import cases_visible_to, wrapups_writable_by
-from cases.selectors.repeats import repeat_cases_for
+from cases.selectors.repeats import repeat_cases_offered
 from cases.selectors.taxonomy import category_codes
 from cases.signals import case_facts_announce
 from helpline.audit.services import audit_record
@@ -125,9 +125,14 @@ def case_open(*, actor: Staff, wrapup: ContactWrapup) -> Case:
 
 
 def cases_linkable_for(actor: Staff, wrapup: ContactWrapup):
-    """Cases this wrap-up may join: those the actor sees, and earlier cases of the same sender on the line."""
-    repeats = repeat_cases_for(wrapup=wrapup).values("pk")
-    return Case.objects.filter(pk__in=cases_visible_to(actor.user).values("pk")) | Case.objects.filter(pk__in=repeats)
+    """Cases this wrap-up may join: those the actor sees, and the repeat cases the rule allows.
+
+    The repeat path (cases.selectors.repeats) needs a contact the actor holds whose sender's
+    blind index matches a contact already on the case, on the same line, the case live.
+    """
+    visible = Case.objects.filter(pk__in=cases_visible_to(actor.user).values("pk"))
+    repeats = repeat_cases_offered(staff=actor, wrapup=wrapup).values("pk")
+    return visible | Case.objects.filter(pk__in=repeats)
 
 
 @transaction.atomic
@@ -141,7 +146,8 @@ def case_contact_link(*, actor: Staff, case: Case, wrapup: ContactWrapup) -> Cas
         raise CaseError(_("This case is closed: reopen it before linking a new contact."))
     if CaseContact.objects.filter(case=case, wrapup=wrapup).exists():
         raise CaseError(_("This contact is already linked to that case."))
-    link = CaseContact.objects.create(case=case, wrapup=wrapup, linked_by=actor)
+    via_repeat = not cases_visible_to(actor.user).filter(pk=case.pk).exists()
+    link = CaseContact.objects.create(case=case, wrapup=wrapup, linked_by=actor, via_repeat=via_repeat)
     if wrapup.case_id is None:
         wrapup.case = case
         wrapup.save(update_fields=["case", "updated_at"])
@@ -154,6 +160,13 @@ def case_contact_link(*, actor: Staff, case: Case, wrapup: ContactWrapup) -> Cas
         record=case,
         details={"wrapup": str(wrapup.pk), "channel": wrapup.channel},
     )
+    if via_repeat:
+        audit_record(
+            action=actions.CASE_ACCESS_VIA_REPEAT,
+            actor=actor.user,
+            record=case,
+            details={"wrapup": str(wrapup.pk), "channel": wrapup.channel, "counsellor": case.counsellor_id},
+        )
     if changed:
         case_facts_announce(case_id=case.pk, actor_id=actor.pk)
     return link

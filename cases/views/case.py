@@ -12,14 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.errors import CaseError
-from cases.forms import FactsForm, FlagForm, NoteForm, PersonForm, StatusForm
-from cases.models import CaseFlag, CaseNote, CaseStatus
+from cases.forms import FactsForm, FlagForm, NoteForm, PersonForm, PersonRemoveForm, StatusForm
+from cases.models import CaseFlag, CaseNote, CasePerson, CaseStatus
 from cases.selectors import case_read, cases_visible_to, supervises_case
 from cases.selectors.taxonomy import categories_of, category_labels, line_regions
 from cases.services.cases import case_facts_update, case_status_change
 from cases.services.flags import case_flag_raise, case_flag_remove
 from cases.services.notes import case_note_add
-from cases.services.people import case_person_add
+from cases.services.people import case_person_add, case_person_remove, case_person_update, person_removable_by
 from cases.timeline import TimelineEntry, timeline_entry_of, timeline_sources
 from cases.views.wrapup import category_groups
 from helpline.access import role_required
@@ -78,9 +78,38 @@ def case_timeline(content) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(at=flag.removed_at, kind="flag", title=_("Flag removed"), actor=_who(flag.removed_by))
             )
+    for item in content.removed_people:
+        person = item["person"]
+        entries.append(
+            TimelineEntry(
+                at=person.removed_at,
+                kind="person",
+                title=_("Person removed: %(role)s") % {"role": person.get_role_display()},
+                detail=item["reason"],
+                actor=_who(person.removed_by),
+            )
+        )
+    for item in content.contacts:
+        link = item["link"]
+        if link.via_repeat:
+            entries.append(
+                TimelineEntry(
+                    at=link.linked_at,
+                    kind="repeat_access",
+                    title=_("Reached through a repeat contact of the same sender"),
+                    actor=_who(link.linked_by),
+                )
+            )
     for source in timeline_sources():
         entries.extend(timeline_entry_of(item) for item in source(content.case))
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _person_initial(item) -> dict:
+    person = item["person"]
+    facts = {name: getattr(person, name) for name in ("role", "relationship", "age_band", "age", "gender", "region")}
+    texts = {name: item[name] for name in ("name", "phone", "location", "details")}
+    return {**facts, **texts, "is_caregiver": person.is_caregiver, "online_identifiers": item["online_text"]}
 
 
 def _page_context(request, content) -> dict:
@@ -97,13 +126,32 @@ def _page_context(request, content) -> dict:
         "summary": content.incident["summary"],
         "urls": "\n".join(content.incident["urls"]),
     }
+    staff = request.user.staff
+    is_supervisor = supervises_case(request.user, case)
+    people = [
+        {
+            **item,
+            "form": PersonForm(
+                initial=_person_initial(item), regions=regions, auto_id=f"person-{item['person'].pk}-%s"
+            ),
+            "removable": person_removable_by(staff, case, item["person"], supervises=is_supervisor),
+        }
+        for item in content.people
+    ]
     return {
         "case": case,
         "content": content,
+        "people": people,
+        "remove_form": PersonRemoveForm(),
+        "repeat_access": [
+            item["link"]
+            for item in content.contacts
+            if item["link"].via_repeat and item["link"].linked_by_id == staff.pk
+        ],
         "category_names": category_labels(case.categories, versions=[case.taxonomy_version]),
         "timeline": case_timeline(content),
         "active_flags": [item for item in content.flags if item["flag"].is_active],
-        "is_supervisor": supervises_case(request.user, case),
+        "is_supervisor": is_supervisor,
         "person_form": PersonForm(regions=regions),
         "note_form": NoteForm(),
         "flag_form": FlagForm(),
@@ -165,6 +213,42 @@ def case_person(request, case_id):
     except CaseError as error:
         return _refused(request, case, error)
     messages.success(request, _("Person added."))
+    return _back(case)
+
+
+def _person(case, person_id) -> CasePerson:
+    return get_object_or_404(CasePerson.objects.select_related("case"), pk=person_id, case=case, removed_at=None)
+
+
+@role_required(*CASE_ROLES)
+@require_POST
+def case_person_edit(request, case_id, person_id):
+    case = _case(request, case_id)
+    person = _person(case, person_id)
+    form = PersonForm(request.POST, regions=line_regions(case.line))
+    if not form.is_valid():
+        return _invalid(request, case)
+    try:
+        case_person_update(actor=request.user.staff, person=person, **form.cleaned_data)
+    except CaseError as error:
+        return _refused(request, case, error)
+    messages.success(request, _("Person changed."))
+    return _back(case)
+
+
+@role_required(*CASE_ROLES)
+@require_POST
+def case_person_removal(request, case_id, person_id):
+    case = _case(request, case_id)
+    person = _person(case, person_id)
+    form = PersonRemoveForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case)
+    try:
+        case_person_remove(actor=request.user.staff, person=person, reason=form.cleaned_data["reason"])
+    except CaseError as error:
+        return _refused(request, case, error)
+    messages.success(request, _("Person removed from the case."))
     return _back(case)
 
 

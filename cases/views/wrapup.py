@@ -19,7 +19,7 @@ from cases.models import Case, ContactWrapup, WrapupStatus
 from cases.models.choices import WEBCHAT_AGE_BANDS
 from cases.references import reference_normalise
 from cases.selectors import wrapup_summary_read
-from cases.selectors.repeats import repeat_cases_for_sender
+from cases.selectors.repeats import repeat_cases_for_sender, wrapup_held_by
 from cases.selectors.taxonomy import categories_of, line_regions, taxonomy_for_line
 from cases.services.cases import case_contact_link, case_open, cases_linkable_for
 from cases.services.wrapups import WrapupValues, wrapup_draft_save, wrapup_finalise, wrapup_open
@@ -61,7 +61,10 @@ def wrapup_context(request, contact, *, wrapup=None, values=None, error="", noti
     )
     regions = line_regions(contact.line)
     categories = categories_of(version)
-    repeats = repeat_cases_for_sender(line_id=contact.line_id, index=contact.sender_index, wrapup=wrapup)
+    repeats = Case.objects.none()
+    staff = request.user.staff
+    if contact.counsellor_id == staff.pk and (wrapup is None or wrapup_held_by(wrapup, staff)):
+        repeats = repeat_cases_for_sender(line_id=contact.line_id, index=contact.sender_index, wrapup=wrapup)
     return {
         "contact": contact,
         "wrapup": wrapup,

@@ -7,7 +7,7 @@ and its printable summary pass the page checks (axe, CSP) at both widths.
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Case, CaseNote, ContactWrapup
+from cases.models import Case, CaseNote, CasePerson, ContactWrapup
 from cases.services.taxonomy import DEFAULT_DOCUMENT, line_regions_set, taxonomy_document_load, taxonomy_import
 from helpline.models import Presence
 from helpline.services.inbound import message_receive
@@ -131,3 +131,43 @@ def test_a_phone_call_is_logged_by_hand(page, live_server_url, demo_line, counse
     expect(page.locator(".messages")).to_contain_text("Contact logged.", timeout=LOADED)
     checked(page)
     assert ContactWrapup.objects.get().channel == "phone"
+
+
+def test_a_person_on_the_case_is_changed_and_then_removed_with_a_reason(page, live_server_url, demo_line, counsellor):
+    contact = chat_in_wrapup(demo_line, counsellor)
+
+    def setup():
+        from cases.services.cases import case_open
+        from cases.services.people import case_person_add
+        from cases.services.wrapups import wrapup_open
+
+        staff = counsellor.staff
+        case = case_open(actor=staff, wrapup=wrapup_open(actor=staff, contact=contact))
+        person = case_person_add(actor=staff, case=case, role="alleged_perpetrator", name="Juma")
+        return case, person
+
+    case, person = in_worker_thread(setup)
+    page.set_default_timeout(LOADED)
+    log_in(page, live_server_url, counsellor, "/console/")
+    visit(page, f"{live_server_url}/cases/{case.pk}/")
+    entry = page.locator(".person").first
+    entry.locator(".person-edit summary").click()
+    entry.locator(".person-remove summary").click()
+    checked(page)  # both new forms open, at both widths
+    edit = entry.locator(".person-edit")
+    edit.get_by_label("Name").fill("Juma Otieno")
+    edit.get_by_label("Relationship to the child").select_option("stranger_online")
+    edit.get_by_role("button", name="Save person").click()
+    expect(page.locator(".messages")).to_contain_text("Person changed.", timeout=LOADED)
+    expect(page.locator(".people")).to_contain_text("Juma Otieno", timeout=LOADED)
+    checked(page)
+
+    entry = page.locator(".person").first
+    entry.locator(".person-remove summary").click()
+    entry.get_by_label("Why remove this person").fill("Added to the wrong case")
+    entry.get_by_role("button", name="Remove person").click()
+    expect(page.locator(".messages")).to_contain_text("Person removed from the case.", timeout=LOADED)
+    expect(page.locator(".timeline")).to_contain_text("Person removed: Alleged perpetrator", timeout=LOADED)
+    expect(page.locator(".people")).not_to_contain_text("Juma", timeout=LOADED)
+    checked(page)
+    assert CasePerson.objects.get(pk=person.pk).removed_at is not None

@@ -207,6 +207,14 @@ def matrix_flag(matrix_case, supervisor, matrix_protected):
 
 
 @pytest.fixture
+def matrix_person(matrix_case):
+    """The child on the counsellor's case (added by the counsellor)."""
+    from cases.models import CasePerson
+
+    return CasePerson.objects.get(case_id=matrix_case).pk
+
+
+@pytest.fixture
 def matrix_line_pk(demo_line):
     return demo_line.pk
 
@@ -269,6 +277,23 @@ for url_name, path, data in [
     ("case_status", "/cases/{case}/status/", {"to_status": "in_progress"}),
 ]:
     expect(f"cases:{url_name}", "post", path, data=data, outcomes=signed_in(403, **WRITES))
+# People on the case: changed by whoever works on it; removed (with a reason) by the case's
+# counsellor, the person's adder or a supervisor of the line (tests/cases/test_people.py has the
+# break-glass supervisor, who may change but not remove).
+expect(
+    "cases:case_person_edit",
+    "post",
+    "/cases/{case}/people/{person}/",
+    data={"role": "child", "name": "Amani W."},
+    outcomes=signed_in(403, **WRITES),
+)
+expect(
+    "cases:case_person_remove",
+    "post",
+    "/cases/{case}/people/{person}/remove/",
+    data={"reason": "Added to the wrong case"},
+    outcomes=signed_in(403, **WRITES),
+)
 expect(
     "cases:case_flag_raise",
     "post",
