@@ -34,15 +34,37 @@ MAX_FIELD_LENGTH = 2000
 MAX_REASON_LENGTH = 2000
 
 
-def _facts(*, case, role, relationship, age_band, age, gender, region, is_caregiver, languages, texts: dict) -> dict:
-    """The person's structured facts, validated and normalised; CaseError on a bad value."""
+# What a person is given as: the facts (plain) and the identifying fields (sealed), with defaults.
+PERSON_DEFAULTS = {
+    "relationship": "",
+    "age_band": "",
+    "age": None,
+    "gender": "",
+    "region": "",
+    "is_caregiver": False,
+    "languages": None,
+    **dict.fromkeys(SEALED_FIELDS, ""),
+}
+
+
+def _prepared(case, fields: dict, *, languages_before=None) -> tuple[dict, dict]:
+    """The person's structured facts, validated and normalised, and their identifying texts.
+
+    ``fields`` are keyword arguments of ``case_person_add``/``case_person_update``: ``role``
+    and any of ``PERSON_DEFAULTS``. CaseError on a bad value, TypeError on an unknown name.
+    """
+    unknown = set(fields) - {"role", *PERSON_DEFAULTS}
+    if unknown:
+        raise TypeError(f"Unknown person fields: {', '.join(sorted(unknown))}")
+    values = {**PERSON_DEFAULTS, **fields}
+    role, age_band, age, region = values.get("role"), values["age_band"], values["age"], values["region"]
     if role not in PersonRole.values:
         raise CaseError(_("Choose the person's role."))
-    if relationship and relationship not in Relationship.values:
+    if values["relationship"] and values["relationship"] not in Relationship.values:
         raise CaseError(_("Relationship is not one of the choices."))
     if age_band and age_band not in AgeBand.values:
         raise CaseError(_("Age band is not one of the choices."))
-    if gender and gender not in Gender.values:
+    if values["gender"] and values["gender"] not in Gender.values:
         raise CaseError(_("Gender is not one of the choices."))
     if region and region not in {item.get("code") for item in line_regions(case.line)}:
         raise CaseError(_("Region is not one of this line's regions."))
@@ -53,18 +75,21 @@ def _facts(*, case, role, relationship, age_band, age, gender, region, is_caregi
         if age_band and age_band not in (band, AgeBand.UNKNOWN):
             raise CaseError(_("The age does not fall in the age band."))
         age_band = band
+    texts = {name: values[name] for name in SEALED_FIELDS}
     if any(len(value or "") > MAX_FIELD_LENGTH for value in texts.values()):
         raise CaseError(_("A field is too long."))
-    return {
+    languages = values["languages"] if values["languages"] is not None else (languages_before or [])
+    facts = {
         "role": role,
-        "relationship": relationship or ("self" if role == PersonRole.CHILD else ""),
+        "relationship": values["relationship"] or ("self" if role == PersonRole.CHILD else ""),
         "age_band": age_band,
         "age": age,
-        "gender": gender,
+        "gender": values["gender"],
         "region": region,
-        "is_caregiver": bool(is_caregiver) or role == PersonRole.CAREGIVER,
-        "languages": [code for code in (languages or []) if isinstance(code, str)][:10],
+        "is_caregiver": bool(values["is_caregiver"]) or role == PersonRole.CAREGIVER,
+        "languages": [code for code in languages if isinstance(code, str)][:10],
     }
+    return facts, texts
 
 
 def _seal_texts(person: CasePerson, texts: dict) -> None:
@@ -78,39 +103,10 @@ def _seal_texts(person: CasePerson, texts: dict) -> None:
 
 
 @transaction.atomic
-def case_person_add(
-    *,
-    actor,
-    case,
-    role: str,
-    relationship: str = "",
-    age_band: str = "",
-    age: int | None = None,
-    gender: str = "",
-    region: str = "",
-    is_caregiver: bool = False,
-    languages: list[str] | None = None,
-    name: str = "",
-    phone: str = "",
-    location: str = "",
-    online_identifiers: str = "",
-    details: str = "",
-) -> CasePerson:
+def case_person_add(*, actor, case, **fields) -> CasePerson:
+    """Add someone to the case: ``role`` and any of ``PERSON_DEFAULTS`` (facts, and texts to seal)."""
     case = case_for_write(actor, case)
-    texts = {"name": name, "phone": phone, "location": location, "online_identifiers": online_identifiers}
-    texts["details"] = details
-    facts = _facts(
-        case=case,
-        role=role,
-        relationship=relationship,
-        age_band=age_band,
-        age=age,
-        gender=gender,
-        region=region,
-        is_caregiver=is_caregiver,
-        languages=languages,
-        texts=texts,
-    )
+    facts, texts = _prepared(case, fields)
     person = CasePerson(case=case, added_by=actor, **facts)
     _seal_texts(person, texts)
     person.save(force_insert=True)
@@ -119,7 +115,7 @@ def case_person_add(
         action=actions.CASE_PERSON_ADDED,
         actor=actor.user,
         record=case,
-        details={"person": str(person.pk), "role": role},
+        details={"person": str(person.pk), "role": person.role},
     )
     case_facts_announce(case_id=case.pk, actor_id=actor.pk)
     return person
@@ -138,43 +134,15 @@ def _person_for_write(actor, person: CasePerson):
 
 
 @transaction.atomic
-def case_person_update(
-    *,
-    actor,
-    person: CasePerson,
-    role: str,
-    relationship: str = "",
-    age_band: str = "",
-    age: int | None = None,
-    gender: str = "",
-    region: str = "",
-    is_caregiver: bool = False,
-    languages: list[str] | None = None,
-    name: str = "",
-    phone: str = "",
-    location: str = "",
-    online_identifiers: str = "",
-    details: str = "",
-) -> CasePerson:
+def case_person_update(*, actor, person: CasePerson, **fields) -> CasePerson:
     """Replace a person's facts and identifying fields (the whole form, as the page posts it).
 
-    ``languages`` left as None keeps the person's languages (the page's form does not show them).
+    The same fields as ``case_person_add``; one not given takes its default (an identifying
+    field left out is cleared), except ``languages``, kept when not given (the page's form
+    does not show them).
     """
     case, person = _person_for_write(actor, person)
-    texts = {"name": name, "phone": phone, "location": location, "online_identifiers": online_identifiers}
-    texts["details"] = details
-    facts = _facts(
-        case=case,
-        role=role,
-        relationship=relationship,
-        age_band=age_band,
-        age=age,
-        gender=gender,
-        region=region,
-        is_caregiver=is_caregiver,
-        languages=person.languages if languages is None else languages,
-        texts=texts,
-    )
+    facts, texts = _prepared(case, fields, languages_before=person.languages)
     changed = [name for name, value in facts.items() if getattr(person, name) != value]
     for field_name, value in facts.items():
         setattr(person, field_name, value)
