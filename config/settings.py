@@ -169,6 +169,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads per process on which the WebSocket consumers do their database work in parallel
 # (helpline.realtime.database_call); each holds a pooled connection while it works.
 HELPLINE_DATABASE_THREADS = env_int("HELPLINE_DATABASE_THREADS", 8)
+# How often each server process checks that the channel layer kept its state (Redis not
+# restarted or unreachable); when it did not, its sockets reconnect (helpline.realtime.socket_watch).
+HELPLINE_LAYER_WATCH_SECONDS = float(env_str("HELPLINE_LAYER_WATCH_SECONDS", "1"))
 
 # --- Realtime and background work ----------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -190,9 +193,13 @@ if REDIS_URL:
                         "socket_timeout": 15,
                     }
                 ],
-                # channels_redis drops silently past capacity: size it for bursts,
-                # and never rely on the layer for anything that must not be lost.
-                "capacity": env_int("CHANNEL_CAPACITY", 500),
+                # channels_redis drops silently past capacity, and every socket of one server
+                # process shares one Redis list (its process-local channel): the capacity is the
+                # backlog of a whole process, not of one socket. At 500, the burst after a Redis
+                # restart (every page reconnecting and reloading at once) dropped events for live
+                # sockets under 200 conversations (bench/drill_redis.py). Never rely on the layer
+                # for anything that must not be lost: the database is the truth.
+                "capacity": env_int("CHANNEL_CAPACITY", 20000),
                 "expiry": 60,
                 "prefix": env_str("CHANNEL_PREFIX", "helpline"),
             },

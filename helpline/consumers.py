@@ -25,7 +25,14 @@ from django.contrib.auth import get_user
 
 from helpline.access import role_of, session_is_verified
 from helpline.models import Role
-from helpline.realtime import contact_group, database_call, line_group, staff_group
+from helpline.realtime import (
+    contact_group,
+    database_call,
+    line_group,
+    socket_unwatch,
+    socket_watch,
+    staff_group,
+)
 from helpline.selectors import contacts_visible_to, contacts_writable_by
 
 logger = logging.getLogger(__name__)
@@ -49,18 +56,24 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.held: set[str] = set()
         self.watched: str | None = None
         identity = await self._identify()
-        # Accept first, then close with a code: a refusal before the handshake reaches
-        # the browser only as an anonymous failure, and it would keep retrying.
-        await self.accept()
         if isinstance(identity, int):
+            # Accept first, then close with a code: a refusal before the handshake reaches
+            # the browser only as an anonymous failure, and it would keep retrying.
+            await self.accept()
             await self.close(code=identity)
             return
         self.staff_id, self.role, self.line_ids = identity
         self.checked_at = time.monotonic()
         self.held = await self._held_contacts()
+        # Groups first, then the handshake: the page reloads everything when the socket
+        # opens, so nothing announced after that reload can be missed. If the channel
+        # layer is down this fails before the handshake and the page backs off.
         await self._sync_groups()
+        await self.accept()
+        socket_watch(self)
 
     async def disconnect(self, code):
+        socket_unwatch(self)
         for group in list(getattr(self, "joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = set()

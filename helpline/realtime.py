@@ -3,11 +3,18 @@
 Events carry identifiers, never content: a consumer that receives one reads
 the record from the database for its own user. The layer may drop events, so
 nothing may depend on one arriving; a reconnecting console reloads its state.
+
+When the layer itself loses state (Redis restarted empty, or unreachable for a
+while, so group memberships or events are gone), a socket that stayed open would
+never hear of what it missed. Every server process therefore watches the layer
+(``socket_watch``) and closes its sockets with ``CLOSE_LAYER_RESTART`` when that
+happens; the pages reconnect, join their groups again and reload from the database.
 """
 
 import asyncio
 import logging
 import os
+import secrets
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +46,7 @@ def broadcast_after_commit(group: str, event: dict) -> None:
         if loop is None:
             # A command, a task or a test: no server loop to hand over to, so wait for it.
             try:
-                async_to_sync(get_channel_layer().group_send)(group, event)
+                async_to_sync(_send_and_report)(get_channel_layer(), group, event)
             except Exception:  # noqa: BLE001 - a lost notification must never undo a committed write
                 _log_failure(group, event)
             return
@@ -147,5 +154,110 @@ def _server_loop():
 
 
 def _log_failure(group: str, event: dict, error: BaseException | None = None) -> None:
-    # The record is committed; a dropped notification is recovered on reconnect.
+    # The record is committed; a dropped notification is recovered on reconnect, which the
+    # next epoch makes every page do (socket_watch).
+    _layer_trouble.set()
     logger.warning("Could not notify %s of %s", group, event.get("type"), exc_info=error or True)
+
+
+# --- Watching the layer: sockets reconnect when it lost state ------------------------------
+
+# A close code pages treat as "reconnect at once": 1012, Service Restart (RFC 6455 registry).
+CLOSE_LAYER_RESTART = 1012
+EPOCH_KEY = "epoch"
+
+# A notification of this process failed: the next epoch goes to Redis, so every process's sockets reconnect.
+_layer_trouble = threading.Event()
+_watched: "weakref.WeakSet" = weakref.WeakSet()
+_watchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = weakref.WeakKeyDictionary()
+
+
+def socket_watch(consumer) -> None:
+    """Register an open socket (its groups joined): if the channel layer loses state, it is closed.
+
+    The first socket of a process starts that process's watcher on its event loop. It
+    reads one key of the layer's Redis, the **epoch**, every ``HELPLINE_LAYER_WATCH_SECONDS``:
+
+    - the key is gone (Redis restarted without persistence, flushed): every group
+      membership went with it, so events would reach nobody;
+    - Redis could not be reached: events were lost on the way;
+    - the epoch changed: another process could not deliver a notification and wrote a new one.
+
+    In each case every watched socket of the process is closed with ``CLOSE_LAYER_RESTART``;
+    the console and the web chat reconnect by themselves, join their groups again and reload
+    what they show from the database, which holds every message. An in-memory layer (one
+    process, tests, embedded mode) has nothing to lose and is not watched.
+    """
+    layer = consumer.channel_layer
+    if not hasattr(layer, "connection"):
+        return
+    _watched.add(consumer)
+    loop = asyncio.get_running_loop()
+    task = _watchers.get(loop)
+    if task is None or task.done():
+        _watchers[loop] = loop.create_task(_watch(layer))
+
+
+def socket_unwatch(consumer) -> None:
+    _watched.discard(consumer)
+
+
+async def _watch(layer) -> None:
+    known = None
+    trouble = False
+    while True:
+        await asyncio.sleep(settings.HELPLINE_LAYER_WATCH_SECONDS)
+        try:
+            epochs = await layer_epochs(layer, renew=_layer_trouble.is_set())
+        except Exception:  # noqa: BLE001 - unreachable: what was sent meanwhile is lost
+            if not trouble:
+                logger.warning("Channel layer unreachable; its sockets will reconnect when it is back")
+            trouble = True
+            continue
+        _layer_trouble.clear()
+        if trouble or (known is not None and epochs != known):
+            logger.warning("Channel layer lost state; %d sockets of this process reconnect", len(_watched))
+            await sockets_reconnect()
+        known, trouble = epochs, False
+        global _watch_checks
+        _watch_checks += 1
+
+
+_watch_checks = 0
+
+
+def layer_watch_checks() -> int:
+    """How many times this process's watchers have read the epoch (for tests and drills)."""
+    return _watch_checks
+
+
+async def layer_epochs(layer, *, renew: bool = False) -> list:
+    """The epoch of each of the layer's Redis servers (created when missing; a new one when ``renew``)."""
+    key = f"{layer.prefix}:{EPOCH_KEY}"
+    epochs = []
+    for index in range(layer.ring_size):
+        connection = layer.connection(index)
+        if renew:
+            await connection.set(key, secrets.token_hex(8))
+        elif await connection.get(key) is None:
+            await connection.set(key, secrets.token_hex(8), nx=True)
+        epochs.append(await connection.get(key))
+    return epochs
+
+
+async def sockets_reconnect() -> None:
+    """Close every watched socket of this process so its page reconnects and reloads."""
+    for consumer in list(_watched):
+        _watched.discard(consumer)
+        try:
+            await consumer.close(code=CLOSE_LAYER_RESTART)
+        except Exception:  # noqa: BLE001 - already gone
+            logger.debug("Socket already closed")
+
+
+async def _send_and_report(layer, group: str, event: dict) -> None:
+    """``group_send``; after an earlier failure of this process (a worker), renew the epoch first."""
+    await layer.group_send(group, event)
+    if _layer_trouble.is_set() and hasattr(layer, "connection"):
+        await layer_epochs(layer, renew=True)
+        _layer_trouble.clear()

@@ -13,7 +13,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
-from helpline.realtime import contact_group, database_call
+from helpline.realtime import contact_group, database_call, socket_unwatch, socket_watch
 from helpline.webchat import selectors, services
 from helpline.webchat.options import (
     FRAMES_PER_WINDOW,
@@ -70,8 +70,11 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused
             return
         await self.accept()
+        # Closed if the channel layer loses state; the page says hello again and replays the history.
+        socket_watch(self)
 
     async def disconnect(self, code):
+        socket_unwatch(self)
         if self.contact_id:
             await self.channel_layer.group_discard(contact_group(self.contact_id), self.channel_name)
 
