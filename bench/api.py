@@ -16,7 +16,10 @@ HTTP connection:
 - **fetch**: ``GET /api/v1/referrals/{id}/`` of the delivered referral (unseals the document,
   audits the read);
 
-each beside the **raw SQL** for the same rows (a hand-written query, only the columns the answer
+each through HTTP (the whole request: key check, throttle, query, serializer, the ``api.called``
+audit write, JSON), for the two list pages also **ORM** (the list's code below HTTP in this
+process: the selector's queryset as the view narrows it, the cursor's filter, the serializer),
+beside the **raw SQL** for the same rows (a hand-written query, only the columns the answer
 has, fetched with a plain psycopg cursor on a warm connection; for the fetch: the referral row
 with its sealed document, its events and its questions, nothing decrypted). It also counts the
 SQL queries of each request in-process (Django's test client and ``CaptureQueriesContext``, the
@@ -166,6 +169,19 @@ def raw_fetch(cursor, referral_id) -> tuple:
     return row, events, cursor.fetchall()
 
 
+def orm_page(agency_id, after=None) -> list:
+    """The list's own code below HTTP: the selector's queryset as the view narrows it, the cursor's
+    filter, the serializer. What bench/cases.py calls the selector level."""
+    from referrals.api.serializers import SUMMARY_COLUMNS, ReferralSummarySerializer
+    from referrals.models import Agency
+    from referrals.selectors import referrals_of_agency
+
+    rows = referrals_of_agency(Agency(pk=agency_id)).select_related(None).values(*SUMMARY_COLUMNS.values())
+    if after:
+        rows = rows.filter(updated_at__gt=after[0])
+    return ReferralSummarySerializer(list(rows.order_by("updated_at", "id")[: PAGE + 1]), many=True).data
+
+
 def timed(call) -> float:
     started = time.perf_counter()
     call()
@@ -219,21 +235,33 @@ def main() -> None:
             assert [str(row[0]) for row in raw_page(cursor, world["agency"], after)][:PAGE] == [
                 row["id"] for row in api.get(deep)["results"]
             ], "the raw SQL reads the same rows as the deep page"
+            assert [str(row["id"]) for row in orm_page(world["agency"], after)] == [
+                str(row[0]) for row in raw_page(cursor, world["agency"], after)
+            ]
             work = {
-                "first page": (lambda: api.get(first), lambda: raw_page(cursor, world["agency"])),
-                "deep page": (lambda: api.get(deep), lambda: raw_page(cursor, world["agency"], after)),
-                "fetch": (lambda: api.get(fetch), lambda: raw_fetch(cursor, world["fetched"])),
+                "first page": {
+                    "api": lambda: api.get(first),
+                    "orm": lambda: orm_page(world["agency"]),
+                    "raw": lambda: raw_page(cursor, world["agency"]),
+                },
+                "deep page": {
+                    "api": lambda: api.get(deep),
+                    "orm": lambda: orm_page(world["agency"], after),
+                    "raw": lambda: raw_page(cursor, world["agency"], after),
+                },
+                "fetch": {"api": lambda: api.get(fetch), "raw": lambda: raw_fetch(cursor, world["fetched"])},
             }
-            for api_call, raw_call in work.values():  # warm up
+            for calls in work.values():  # warm up
                 for _ in range(5):
-                    api_call(), raw_call()
-            times = {name: {"api": [], "raw": []} for name in work}
+                    for call in calls.values():
+                        call()
+            times = {name: {kind: [] for kind in calls} for name, calls in work.items()}
             rng = random.Random(20261202)
             for _ in range(args.rounds):
-                order = [(name, kind) for name in work for kind in ("api", "raw")]
+                order = [(name, kind) for name, calls in work.items() for kind in calls]
                 rng.shuffle(order)
                 for name, kind in order:
-                    times[name][kind].append(timed(work[name][0 if kind == "api" else 1]))
+                    times[name][kind].append(timed(work[name][kind]))
         counts = {
             "first page": queries_of(world["secret"], first),
             "deep page": queries_of(world["secret"], deep),
@@ -250,14 +278,20 @@ def main() -> None:
         f"\n{args.referrals} referrals of one agency, {args.rounds} rounds, "
         f"page of {PAGE}, deep = page {args.deep_page}"
     )
-    print(f"{'':12} {'API p50':>9} {'API p95':>9} {'raw p50':>9} {'raw p95':>9} {'ratio p50':>10} {'queries':>8}")
+    print(
+        f"{'':12} {'HTTP p50':>9} {'HTTP p95':>9} {'ORM p50':>9} {'raw p50':>9} {'raw p95':>9} "
+        f"{'HTTP/raw':>9} {'ORM/raw':>8} {'queries':>8}"
+    )
     for name, measured in times.items():
         api_p50, raw_p50 = statistics.median(measured["api"]), statistics.median(measured["raw"])
         api_p95 = statistics.quantiles(measured["api"], n=20)[-1]
         raw_p95 = statistics.quantiles(measured["raw"], n=20)[-1]
+        orm_p50 = statistics.median(measured["orm"]) if "orm" in measured else None
+        orm = f"{orm_p50:7.2f}ms" if orm_p50 else f"{'-':>9}"
+        orm_ratio = f"{orm_p50 / raw_p50:7.1f}x" if orm_p50 else f"{'-':>8}"
         print(
-            f"{name:12} {api_p50:8.2f}ms {api_p95:8.2f}ms {raw_p50:8.2f}ms {raw_p95:8.2f}ms "
-            f"{api_p50 / raw_p50:9.1f}x {counts[name]:8d}"
+            f"{name:12} {api_p50:7.2f}ms {api_p95:7.2f}ms {orm} {raw_p50:7.2f}ms {raw_p95:7.2f}ms "
+            f"{api_p50 / raw_p50:8.1f}x {orm_ratio} {counts[name]:8d}"
         )
     print("queries per page constant:", counts["first page"] == counts["deep page"], "(in-process, Django test client)")
 
