@@ -36,21 +36,14 @@ def via_of(key: ApiKey) -> str:
 
 
 def summary_of(referral) -> dict:
-    """A referral instance as the list's row (the same fields, from the instance)."""
-    return {
-        "id": referral.pk,
-        "status": referral.status,
-        "urgency": referral.urgency,
-        "case__reference": referral.case.reference,
-        "external_reference": referral.external_reference,
-        "outcome_kind__code": referral.outcome_kind.code if referral.outcome_kind_id else None,
-        "sent_at": referral.sent_at,
-        "acknowledged_at": referral.acknowledged_at,
-        "closed_at": referral.closed_at,
-        "updated_at": referral.updated_at,
-        "acknowledge_by": referral.acknowledge_by,
-        "complete_by": referral.complete_by,
-    }
+    """A referral instance as the list's row: the same columns, followed through its relations."""
+    row = {}
+    for column in s.SUMMARY_COLUMNS.values():
+        value = referral
+        for part in column.split("__"):
+            value = getattr(value, part) if value is not None else None
+        row[column] = value
+    return row
 
 
 class ApiView:

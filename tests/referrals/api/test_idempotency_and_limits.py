@@ -83,3 +83,55 @@ def test_each_key_has_its_own_rate_limit(settings, api_a, api_b, referral_a, ref
     assert problem["type"] == "urn:helpline:problem:rate-limited"
     assert 0 < int(response["Retry-After"]) <= 60
     assert api_b.get("/api/v1/referrals/").status_code == 200  # another key is not slowed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_requests_at_once_do_the_write_once(referral_a, key_a):
+    """The second waits on the first's Idempotency-Key row, then replays its answer; its write never runs."""
+    import threading
+
+    from django.db import connection
+
+    from referrals.services.agency_side import referral_question_ask
+    from referrals.services.api_keys import Answer, api_idempotent_call
+
+    key = key_a[0]
+    first_wrote, release = threading.Event(), threading.Event()
+    answers = {}
+
+    def ask(number, wait=False):
+        def call():
+            referral_question_ask(agency=key.agency, actor=None, referral=referral_a, text="Safe?", via="api:x")
+            if wait:
+                first_wrote.set()
+                release.wait(30)
+            return Answer(200, {"asked_by": number})
+
+        return call
+
+    def send(number, wait):
+        try:
+            answers[number] = api_idempotent_call(api_key=key, key="once", fingerprint="same", call=ask(number, wait))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send, args=(1, True))
+    first.start()
+    assert first_wrote.wait(30)
+    second = threading.Thread(target=send, args=(2, False))
+    second.start()
+    # Until the second request waits on the first's row lock (seen by PostgreSQL, not by a clock).
+    for _ in range(300):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+        threading.Event().wait(0.05)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert answers[1] == Answer(200, {"asked_by": 1})
+    assert answers[2] == Answer(200, {"asked_by": 1}, replayed=True)
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 1
