@@ -1,4 +1,5 @@
-"""A counsellor wraps up a web chat in the console, opens a case, adds a person and a note.
+"""A counsellor wraps up a web chat in the console, opens a case, adds a person and a note, and asks
+for closure, which a supervisor approves; a person on a case is changed and removed.
 
 The wrap-up draft is saved as the counsellor types and survives a reload; the case page
 and its printable summary pass the page checks (axe, CSP) at both widths.
@@ -7,7 +8,7 @@ and its printable summary pass the page checks (axe, CSP) at both widths.
 import pytest
 from playwright.sync_api import expect
 
-from cases.models import Case, CaseNote, CasePerson, ContactWrapup
+from cases.models import Case, CaseNote, CasePerson, CaseStatus, ContactWrapup
 from cases.services.taxonomy import DEFAULT_DOCUMENT, line_regions_set, taxonomy_document_load, taxonomy_import
 from helpline.models import Presence
 from helpline.services.inbound import message_receive
@@ -49,7 +50,7 @@ def chat_in_wrapup(demo_line, counsellor):
 
 
 def test_a_counsellor_wraps_up_a_chat_and_opens_a_case_with_a_person_and_a_note(
-    page, live_server_url, demo_line, counsellor
+    browser, page, live_server_url, demo_line, counsellor, supervisor
 ):
     contact = chat_in_wrapup(demo_line, counsellor)
     page.set_default_timeout(LOADED)  # each autosave changes the page, and the checks run axe again
@@ -115,6 +116,23 @@ def test_a_counsellor_wraps_up_a_chat_and_opens_a_case_with_a_person_and_a_note(
     wrapup = ContactWrapup.objects.select_related("data_key").get(contact_id=contact.pk)
     assert wrapup.case == case and unseal(wrapup, "summary") == SUMMARY
     assert CaseNote.objects.filter(case=case).count() == 1
+
+    # The same case goes on to closure: the counsellor asks, a supervisor of the line approves.
+    visit(page, f"{live_server_url}/cases/{case.pk}/")
+    page.get_by_role("link", name="Ask to close this case").click()
+    page.wait_for_url(f"**/cases/{case.pk}/close/")
+    page.get_by_label("Why can this case close?").fill("Safe with her aunt; the school follows up")
+    page.get_by_role("button", name="Ask for closure").click()
+    page.wait_for_url(f"**/cases/{case.pk}/")
+    expect(page.get_by_text("waiting for a supervisor of the line")).to_be_visible(timeout=LOADED)
+    checked(page)
+    supervising = browser.new_context().new_page()
+    supervising.set_default_timeout(LOADED)
+    log_in(supervising, live_server_url, supervisor, "/cases/supervision/")
+    supervising.get_by_role("button", name="Approve closure").click()
+    expect(supervising.get_by_text(f"Approved: case {case.reference} is closed.")).to_be_visible(timeout=LOADED)
+    checked(supervising)
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.CLOSED
 
 
 def test_a_phone_call_is_logged_by_hand(page, live_server_url, demo_line, counsellor):

@@ -18,7 +18,7 @@ from cases.selectors import (
 from cases.services.cases import case_contact_link, case_facts_update, case_open, case_status_change, case_status_set
 from cases.services.flags import case_flag_raise, case_flag_remove
 from cases.services.notes import case_note_add
-from cases.services.people import case_person_add
+from cases.services.people import case_person_add, case_person_remove, case_person_update
 from cases.services.wrapups import wrapup_finalise, wrapup_open
 from cases.signals import case_facts_changed
 from helpline.audit.models import AuditEvent
@@ -229,7 +229,11 @@ def test_a_database_copy_shows_no_note_name_or_summary(case, counsellor, supervi
     case_note_add(actor=staff, case=case, body=NOTE)
     case_facts_update(actor=staff, case=case, summary="He asked for money", urls=["https://example.com/secret"])
     case_flag_raise(actor=staff_of(supervisor), case=case, message="Urgent call")
+    uncle = case_person_add(actor=staff, case=case, role="caregiver", name="Uncle Odhiambo")
+    case_person_update(actor=staff, person=uncle, role="caregiver", name="Uncle Otieno Odhiambo", phone="0722 000111")
+    case_person_remove(actor=staff, person=uncle, reason="Moved to his own case file")
     secrets = [CHILD_NAME, "Kibera", NOTE, "He asked for money", "example.com/secret", "Urgent call", "photos"]
+    secrets += ["Odhiambo", "0722 000111", "own case file"]
     tables = [model._meta.db_table for model in (Case, CaseNote)] + [
         "cases_caseperson",
         "cases_caseincident",
