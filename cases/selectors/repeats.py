@@ -5,7 +5,7 @@ blind index (``Contact.sender_index``), a contact logged by hand the caller's
 (``ContactWrapup.caller_index``), and phone numbers share one index whatever the
 channel, so a phone call from a number that texted before finds that case.
 
-**The access rule** (docs/CASES.md, "Repeat contacts"). A repeat contact is an access path
+**The access rule** (docs/CASES.md, "Repeat contacts as an access path"). A repeat contact is an access path
 into a case the counsellor does not otherwise see, so it is narrow:
 
 - the contact is **held by the one linking it**: its wrap-up is theirs, and a platform
