@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["referrals.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("HELPLINE_API_RATE", "120/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["referrals.api.parsers.JSONParser"],
     "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "referrals.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "referrals.api.schema.ApiAutoSchema",

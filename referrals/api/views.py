@@ -10,9 +10,10 @@ import hashlib
 import json
 
 from django.http import Http404
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -54,6 +55,19 @@ class ApiView:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        self.call_audit(request, response.status_code, kwargs, replayed=bool(response.get("Idempotent-Replayed")))
+        return response
+
+    def handle_exception(self, exc):
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # A crash never reaches finalize_response: the call is audited here, then answered by handler500.
+            self.call_audit(self.request, 500, self.kwargs)
+            raise
+
+    @staticmethod
+    def call_audit(request, status: int, kwargs, *, replayed: bool = False) -> None:
         key = vars(request).get("_auth")
         if isinstance(key, ApiKey):
             details = {
@@ -61,15 +75,14 @@ class ApiView:
                 "prefix": key.prefix,
                 "method": request.method,
                 "endpoint": request.resolver_match.url_name if request.resolver_match else "",
-                "status": response.status_code,
+                "status": status,
             }
             for name in ("referral_id", "question_id"):
                 if name in kwargs:
                     details[name.removesuffix("_id")] = str(kwargs[name])
-            if response.get("Idempotent-Replayed"):
+            if replayed:
                 details["replayed"] = True
             audit_record(action=actions.API_CALLED, record=key, request=request._request, details=details)
-        return response
 
     # --- for the endpoints -------------------------------------------------------------------
 
@@ -94,6 +107,19 @@ class ReferralPages(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        # DRF filters on the position as given: a made-up one would reach the database (and come back
+        # as a conflict quoting it). Ours always hold an updated_at; anything else is an invalid cursor.
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:
+                valid = False
+            if not valid:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 @extend_schema(tags=["referrals"], parameters=[s.ReferralListQuerySerializer])
