@@ -40,16 +40,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("HELPLINE_INPROCESS_WORKER", "false")
-if "HELPLINE_KEYS" not in os.environ:
-    from helpline.vault.keys import keyset_generate
+from bench.in_process import django_in_process  # noqa: E402
 
-    os.environ["HELPLINE_KEYS"] = json.dumps(keyset_generate())
-
-import django  # noqa: E402
-
-django.setup()
+django_in_process()
 
 import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402

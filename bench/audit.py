@@ -26,9 +26,7 @@ links what is left, verifies the whole chain and reports how far the linker lagg
 """
 
 import argparse
-import json
 import multiprocessing
-import os
 import random
 import statistics
 import sys
@@ -37,19 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("HELPLINE_INPROCESS_WORKER", "false")
+from bench.in_process import django_in_process  # noqa: E402
+
 # One plain connection per writer process, as a pool of one would give.
-os.environ.setdefault("DATABASE_POOL", "false")
-if "HELPLINE_KEYS" not in os.environ:
-    # A throwaway key set: the benchmark must not create or read var/keys.json.
-    from helpline.vault.keys import keyset_generate
-
-    os.environ["HELPLINE_KEYS"] = json.dumps(keyset_generate())
-
-import django  # noqa: E402
-
-django.setup()
+django_in_process(DATABASE_POOL="false")
 
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402

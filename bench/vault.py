@@ -22,8 +22,6 @@ the absolute numbers depend on the machine.
 """
 
 import argparse
-import json
-import os
 import random
 import statistics
 import sys
@@ -32,17 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("HELPLINE_INPROCESS_WORKER", "false")
-if "HELPLINE_KEYS" not in os.environ:
-    # A throwaway key set: the benchmark must not create or read var/keys.json.
-    from helpline.vault.keys import keyset_generate
+from bench.in_process import django_in_process  # noqa: E402
 
-    os.environ["HELPLINE_KEYS"] = json.dumps(keyset_generate())
-
-import django  # noqa: E402
-
-django.setup()
+django_in_process()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
