@@ -9,6 +9,7 @@ Every call that came with a valid key is audited (``api.called``) after it was a
 import hashlib
 import json
 
+from django.core.cache import cache
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -30,6 +31,7 @@ from referrals.services import agency_side
 from referrals.services.api_keys import Answer, IdempotencyMismatch, api_idempotent_call
 
 MAX_IDEMPOTENCY_KEY = 255
+THROTTLED_AUDIT_SECONDS = 60
 
 
 def via_of(key: ApiKey) -> str:
@@ -53,6 +55,17 @@ class ApiView:
     helpline_access = "public"  # to the staff middleware: the API key is checked here instead
     required_scope = ApiScope.READ
 
+    def check_permissions(self, request):
+        # The rate limit comes before the scope check: a key refused a scope still spends its rate,
+        # so a loop of refused calls cannot flood the audit trail (DRF checks permissions first).
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if not vars(request).get("_throttle_counted"):
+            request._throttle_counted = True
+            super().check_throttles(request)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         self.call_audit(request, response.status_code, kwargs, replayed=bool(response.get("Idempotent-Replayed")))
@@ -69,20 +82,23 @@ class ApiView:
     @staticmethod
     def call_audit(request, status: int, kwargs, *, replayed: bool = False) -> None:
         key = vars(request).get("_auth")
-        if isinstance(key, ApiKey):
-            details = {
-                "agency": key.agency.code,
-                "prefix": key.prefix,
-                "method": request.method,
-                "endpoint": request.resolver_match.url_name if request.resolver_match else "",
-                "status": status,
-            }
-            for name in ("referral_id", "question_id"):
-                if name in kwargs:
-                    details[name.removesuffix("_id")] = str(kwargs[name])
-            if replayed:
-                details["replayed"] = True
-            audit_record(action=actions.API_CALLED, record=key, request=request._request, details=details)
+        if not isinstance(key, ApiKey):
+            return
+        if status == 429 and not cache.add(f"api-throttled-audited:{key.pk}", 1, THROTTLED_AUDIT_SECONDS):
+            return  # a key over its rate is audited once a minute, not once a refused call
+        details = {
+            "agency": key.agency.code,
+            "prefix": key.prefix,
+            "method": request.method,
+            "endpoint": request.resolver_match.url_name if request.resolver_match else "",
+            "status": status,
+        }
+        for name in ("referral_id", "question_id"):
+            if name in kwargs:
+                details[name.removesuffix("_id")] = str(kwargs[name])
+        if replayed:
+            details["replayed"] = True
+        audit_record(action=actions.API_CALLED, record=key, request=request._request, details=details)
 
     # --- for the endpoints -------------------------------------------------------------------
 

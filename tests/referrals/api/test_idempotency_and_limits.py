@@ -85,6 +85,21 @@ def test_each_key_has_its_own_rate_limit(settings, api_a, api_b, referral_a, ref
     assert api_b.get("/api/v1/referrals/").status_code == 200  # another key is not slowed
 
 
+def test_refused_scopes_spend_the_rate_so_refusals_cannot_flood_the_audit_trail(settings, referral_a):
+    from helpline.audit.models import AuditEvent
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "3/min"}}
+    _key, secret = make_key(referral_a.agency, scopes=["read"])
+    reader = ApiClient(secret)
+    url = f"/api/v1/referrals/{referral_a.pk}/acknowledge/"
+    statuses = [reader.post(url, {}).status_code for _ in range(10)]
+    assert statuses == [403] * 3 + [429] * 7
+    # The refusals under the rate are audited one by one; over it, once a minute for the key.
+    assert reader.get("/api/v1/referrals/").status_code == 429
+    audited = AuditEvent.objects.filter(action="api.called").values_list("details__status", flat=True)
+    assert sorted(audited) == [403, 403, 403, 429]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_identical_requests_at_once_do_the_write_once(referral_a, key_a):
     """The second waits on the first's Idempotency-Key row, then replays its answer; its write never runs."""
