@@ -21,6 +21,8 @@ _protected: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("he
 # Nine to fifteen digits with the usual separators: phone numbers, not dates.
 PHONE_PATTERN = re.compile(r"(?<![\w/])\+?\d(?:[\s().-]?\d){8,14}(?![\w:])")
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Identifiers that hold runs of digits ("…-1234-5678-9012-…") but are ours, not a person's: kept whole.
+UUID_PATTERN = re.compile(r"(\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)")
 
 
 def remember_protected(value: str) -> None:
@@ -43,7 +45,9 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     text = EMAIL_PATTERN.sub(REDACTED, text)
-    return PHONE_PATTERN.sub(REDACTED, text)
+    # split() with a group keeps the UUIDs at the odd places; phone numbers are masked between them.
+    pieces = UUID_PATTERN.split(text)
+    return "".join(piece if index % 2 else PHONE_PATTERN.sub(REDACTED, piece) for index, piece in enumerate(pieces))
 
 
 class RedactProtectedFilter(logging.Filter):

@@ -44,3 +44,12 @@ def test_a_body_seen_in_this_context_is_masked_in_tracebacks(caplog):
     record = logger.makeRecord("helpline.test", logging.ERROR, __file__, 1, "failed on %s", (BODY,), None)
     RedactProtectedFilter().filter(record)
     assert BODY not in record.getMessage()
+
+
+def test_identifiers_stay_whole_and_phone_numbers_beside_them_are_masked():
+    from helpline.vault.redaction import redact
+
+    delivery = "0b1c2d3e-1234-5678-9012-345678901234"
+    text = redact(f"Delivery {delivery} failed for +254 712 345 678; retry {delivery}.")
+    assert text == f"Delivery {delivery} failed for [redacted]; retry {delivery}."
+    assert redact(f"{delivery}+254712345678") == f"{delivery}[redacted]"
