@@ -81,8 +81,11 @@ AWAITING_ACKNOWLEDGEMENT = {Status.SENT}
 AWAITING_COMPLETION = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED}
 # What an agency sees in its inbox (once it was sent to them: a withdrawn proposal never reaches it).
 AT_AGENCY = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.DECLINED, Status.CLOSED, Status.WITHDRAWN}
-# Where the agency still has something to do, and both sides may still ask each other questions.
+# Where the agency still has something to do.
 AGENCY_OPEN = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.DECLINED}
+# Where both sides may still ask each other questions and answer them: not once it was declined,
+# closed or withdrawn (its story with the agency is over; what is still open is refused).
+QUESTIONS_OPEN = {Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED}
 # Acted on by a person: re-evaluation of the SOP never proposes these again.
 OPEN = set(STATUS_LABELS) - FINAL
 

@@ -19,13 +19,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpline.access import role_of
 from helpline.audit.services import audit_record
 from helpline.models import Role
 from helpline.vault.services import seal
 from referrals import actions
-from referrals.lifecycle import AGENCY_OPEN, AT_AGENCY, STATUS_LABELS, Status
+from referrals.lifecycle import AT_AGENCY, QUESTIONS_OPEN, STATUS_LABELS, Status
 from referrals.models import Agency, OutcomeKind, Referral, ReferralEvent, ReferralQuestion, Side
 from referrals.selectors import agency_of
 from referrals.services.events import (
@@ -188,6 +189,22 @@ def _side_of(*, agency, actor, referral: Referral) -> str:
     return Side.HELPLINE
 
 
+# Why a referral takes no more questions or answers, by its status (QUESTIONS_OPEN says where it does).
+QUESTIONS_SHUT = {
+    Status.DECLINED: gettext_lazy("This referral was declined: no more questions can be asked or answered on it."),
+    Status.CLOSED: gettext_lazy("This referral is closed: no more questions can be asked or answered on it."),
+    Status.WITHDRAWN: gettext_lazy("This referral was withdrawn: no more questions can be asked or answered on it."),
+}
+
+
+def questions_open_require(referral: Referral) -> None:
+    """A ReferralError, in plain words, when ``referral`` takes no more questions or answers."""
+    if referral.status not in QUESTIONS_OPEN:
+        raise ReferralError(
+            str(QUESTIONS_SHUT.get(referral.status, _("This referral takes no questions or answers now.")))
+        )
+
+
 def _text_clean(text: str, *, what: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -211,15 +228,16 @@ def referral_question_ask(
     *, agency: Agency | None = None, actor, referral: Referral, text: str, via: str = VIA_PORTAL
 ) -> ReferralQuestion:
     """The agency (``agency`` given) or the helpline (``agency`` None, ``actor`` a person with the case)
-    asks the other side a question about an open referral; the text is sealed under the case's key."""
+    asks the other side a question about a referral open to questions (``QUESTIONS_OPEN``: sent,
+    acknowledged or accepted; a declined, closed or withdrawn one is refused with a ReferralError);
+    the text is sealed under the case's key."""
     via_clean(via)
     if agency is not None:
         agency_referral_require(agency=agency, actor=actor, referral=referral)
     referral = referral_lock(referral)
     side = _side_of(agency=agency, actor=actor, referral=referral)
     via = via if side == Side.AGENCY else ""
-    if referral.status not in AGENCY_OPEN:
-        raise ReferralError(_("This referral is closed: no more questions can be asked on it."))
+    questions_open_require(referral)
     text = _text_clean(text, what=_("Write the question."))
     question = ReferralQuestion(referral=referral, asked_by_side=side, asked_by=staff_of(actor), asked_via=via)
     question.referral = referral
@@ -235,7 +253,9 @@ def referral_question_ask(
 def referral_question_answer(
     *, agency: Agency | None = None, actor, question: ReferralQuestion, text: str, via: str = VIA_PORTAL
 ) -> ReferralQuestion:
-    """The other side answers a question, once; the side that asked never answers its own question."""
+    """The other side answers a question, once, while the referral is still open to questions
+    (``QUESTIONS_OPEN``: not once it is declined, closed or withdrawn); the side that asked never
+    answers its own question."""
     via_clean(via)
     if agency is not None:
         agency_referral_require(agency=agency, actor=actor, referral=question.referral)
@@ -245,6 +265,7 @@ def referral_question_answer(
     question.referral = referral
     if question.asked_by_side == side:
         raise PermissionDenied(_("A question is answered by the other side, not by the side that asked it."))
+    questions_open_require(referral)
     if question.answered_at is not None:
         raise ReferralError(_("This question was already answered."))
     via = via if side == Side.AGENCY else ""

@@ -285,6 +285,38 @@ def test_no_question_on_a_closed_referral_and_none_before_it_is_sent(plan, sent,
         referral_question_ask(agency=agency_a, actor=officer_a, referral=sent, text=QUESTION)
 
 
+def _sent_then(status, sent, agency_a, officer_a, counsellor):
+    if status == "declined":
+        referral_decline(agency=agency_a, actor=officer_a, referral=sent, reason="Outside our county")
+    elif status == "closed":
+        referral_accept(agency=agency_a, actor=officer_a, referral=sent)
+        referral_update_record(agency=agency_a, actor=officer_a, referral=sent, outcome="no_further_action")
+    else:
+        referral_withdraw(actor=counsellor, referral=sent, reason="The family moved away")
+    assert _fresh(sent).status == status
+
+
+@pytest.mark.parametrize("status", ["declined", "closed", "withdrawn"])
+def test_no_question_asked_or_answered_on_a_declined_closed_or_withdrawn_referral(
+    status, sent, agency_a, officer_a, counsellor
+):
+    from_agency = referral_question_ask(agency=agency_a, actor=officer_a, referral=sent, text=QUESTION)
+    from_helpline = _helpline_question(sent, counsellor)
+    _sent_then(status, sent, agency_a, officer_a, counsellor)
+    refused = f"This referral (is|was) {status}: no more questions can be asked or answered on it"
+    with pytest.raises(ReferralError, match=refused):
+        referral_question_answer(actor=counsellor, question=from_agency, text=ANSWER)
+    with pytest.raises(ReferralError, match=refused):
+        referral_question_answer(agency=agency_a, actor=officer_a, question=from_helpline, text=ANSWER)
+    with pytest.raises(ReferralError, match=refused):
+        referral_question_ask(agency=agency_a, actor=None, referral=sent, text=QUESTION, via="api:k3y1")
+    with pytest.raises(ReferralError, match=refused):
+        referral_question_ask(actor=counsellor, referral=sent, text=QUESTION)
+    assert ReferralQuestion.objects.count() == 2
+    assert not ReferralQuestion.objects.filter(answered_at__isnull=False).exists()
+    assert AuditEvent.objects.filter(action=actions.REFERRAL_QUESTION_ANSWERED).count() == 0
+
+
 # --- what the agency sees -----------------------------------------------------------------------
 
 

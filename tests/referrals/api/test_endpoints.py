@@ -121,3 +121,14 @@ def test_questions_both_ways(api_a, key_a, referral_a, question_a):
     problem_of(api_a.post(f"{base}{own.pk}/answer/", {"text": "Answering myself"}), 404)
     listed = api_a.get(base).json()["questions"]
     assert [q["answer"] for q in listed] == ["She is with her aunt", ""]
+
+
+def test_no_question_asked_or_answered_once_the_referral_is_declined(api_a, referral_a, question_a):
+    base = f"/api/v1/referrals/{referral_a.pk}/"
+    api_a.post(base + "decline/", {"reason": "Not ours"})
+    asked = problem_of(api_a.post(base + "questions/", {"text": "One more thing?"}), 409)
+    assert asked["type"] == "urn:helpline:problem:referral-state" and "declined" in asked["detail"]
+    answered = problem_of(api_a.post(f"{base}questions/{question_a.pk}/answer/", {"text": "She is safe"}), 409)
+    assert answered["type"] == "urn:helpline:problem:referral-state" and "declined" in answered["detail"]
+    assert ReferralQuestion.objects.filter(referral=referral_a).count() == 1
+    assert ReferralQuestion.objects.get(pk=question_a.pk).answered_at is None
