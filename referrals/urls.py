@@ -17,5 +17,6 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/consent/", plan.consent, name="consent"),
     path("referrals/<uuid:referral_id>/override/", plan.override, name="override"),
     path("referrals/<uuid:referral_id>/withdraw/", plan.withdraw, name="withdraw"),
+    path("referrals/<uuid:referral_id>/requeue/", plan.requeue, name="requeue"),
     path("referrals/approvals/<uuid:approval_id>/decide/", plan.decide, name="decide"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case
-from cases.selectors import case_is_visible
+from cases.selectors import case_is_visible, supervises_case
 from helpline.access import role_required
 from helpline.models import Role
 from referrals.document_fields import SHAREABLE_FIELDS
@@ -27,6 +27,7 @@ from referrals.services.referrals import (
     referral_manual_create,
     referral_override_request,
     referral_plan_decide,
+    referral_requeue,
     referral_waiting_for,
     referral_withdraw,
 )
@@ -90,6 +91,7 @@ def plan(request, case_id):
             and approval_for_decision(request.user, referral.approval_id) is not None
             and referral.approval.requested_by_id != getattr(request.user.staff, "pk", None)
         )
+        referral.requeueable = referral.status == "failed" and supervises_case(request.user, case)
     return render(
         request,
         "referrals/plan.html",
@@ -204,6 +206,18 @@ def withdraw(request, referral_id):
     except ValidationError as error:
         return _done(request, referral.case_id, error=error)
     return _done(request, referral.case_id, _("Referral withdrawn."))
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def requeue(request, referral_id):
+    """A supervisor sends a failed referral again, once its cause (an agency's settings, say) is fixed."""
+    referral = _referral(request, referral_id)
+    try:
+        referral_requeue(actor=request.user, referral=referral)
+    except ValidationError as error:
+        return _done(request, referral.case_id, error=error)
+    return _done(request, referral.case_id, _("Referral queued to be sent again."))
 
 
 @role_required(*STAFF)

@@ -102,6 +102,13 @@ _post("consent", "/referrals/{referral}/consent/", {"by": "child", "method": "ve
 _post("override", "/referrals/{referral}/override/", {"reason": "Asking would put her at risk"})
 _post("withdraw", "/referrals/{referral}/withdraw/", {"reason": "Sent by mistake"})
 expect(
+    "referrals:requeue",
+    "post",
+    "/referrals/{referral}/requeue/",
+    # The police proposal is not failed: a supervisor of the line is told so on the plan.
+    outcomes=signed_in(403, supervisor=_plan_redirect(), far_supervisor=404),
+)
+expect(
     "referrals:decide",
     "post",
     "/referrals/approvals/{referral_approval}/decide/",

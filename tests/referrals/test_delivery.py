@@ -144,3 +144,37 @@ def test_the_document_is_valid_cut_to_the_agencys_fields_and_sealed_as_sent(queu
     assert document["people"][0]["online_identifiers"] == ["@cash_for_pics_77"]
     stored = raw_column("referrals_referral", "document", queued.pk)
     assert stored and b"cash_for_pics" not in stored and CHILD_NAME.encode() not in stored
+
+
+def test_a_supervisor_sends_a_failed_referral_again_once_its_cause_is_fixed(
+    queued, receiver, client, counsellor, supervisor
+):
+    from django.test import Client
+
+    from tests.conftest import login_verified
+
+    receiver.secret = "the-receiver-rotated-its-secret"
+    first = Delivery.objects.get(referral=queued)
+    assert delivery_attempt(delivery_id=first.pk) == "failed"
+    plan_url, requeue_url = f"/referrals/case/{queued.case_id}/", f"/referrals/{queued.pk}/requeue/"
+
+    as_counsellor = login_verified(Client(), counsellor)
+    assert b"Send again" not in as_counsellor.get(plan_url).content
+    assert as_counsellor.post(requeue_url).status_code == 403
+    assert Delivery.objects.filter(referral=queued).count() == 1
+
+    as_supervisor = login_verified(client, supervisor)
+    assert b"Send again" in as_supervisor.get(plan_url).content
+    receiver.secret = SECRET  # the agency and the helpline agree on the secret again
+    response = as_supervisor.post(requeue_url, follow=True)
+    assert b"Referral queued to be sent again." in response.content
+    second = Delivery.objects.exclude(pk=first.pk).get(referral=queued)
+    assert Referral.objects.get(pk=queued.pk).status == Status.QUEUED
+    assert delivery_attempt(delivery_id=second.pk) == "sent"
+    assert len(receiver.referrals) == 1 and Referral.objects.get(pk=queued.pk).status == Status.SENT
+    assert queued.events.filter(kind="requeued").count() == 1
+
+    # A referral that did not fail cannot be sent again: the supervisor is told, nothing is queued.
+    response = as_supervisor.post(requeue_url, follow=True)
+    assert b'<li class="error">A referral that is sent cannot become queued' in response.content
+    assert Delivery.objects.filter(referral=queued).count() == 2
