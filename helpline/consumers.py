@@ -158,6 +158,11 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def risk_cleared(self, event):
         await self._forward(event)
 
+    async def alert_changed(self, event):
+        # An outer app's alert for supervisors (helpline.alerts): only their pages refresh.
+        if getattr(self, "role", None) == Role.SUPERVISOR:
+            await self._forward(event)
+
     async def survey_start(self, event):
         """The child's survey is theirs alone: the console is not told."""
 

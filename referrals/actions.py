@@ -25,6 +25,11 @@ REFERRAL_SENT = action_register("referral.sent", _("Referral delivered"))
 REFERRAL_FAILED = action_register("referral.failed", _("Referral delivery failed"))
 REFERRAL_STATUS_CHANGED = action_register("referral.status_changed", _("Referral status changed"))
 REFERRAL_ESCALATED = action_register("referral.escalated", _("Overdue referral escalated"))
+# What the SOP proposes besides referrals (referrals.services.steps).
+NOTICE_RAISED = action_register("notice.raised", _("Supervisors alerted by the SOP about a case"))
+NOTICE_SEEN = action_register("notice.seen", _("SOP alert marked seen by a supervisor"))
+OFFER_PROPOSED = action_register("offer.proposed", _("Offer to the child proposed by the SOP"))
+OFFER_LINK_OBTAINED = action_register("offer.link_obtained", _("Report Remove link obtained for the child"))
 CONTACT_SIGNPOSTED = action_register("contact.signposted", _("Agency signposted on a contact"))
 
 # The agency's side (referrals.services.agency_side, referrals.selectors): each step names how it came

@@ -1,4 +1,5 @@
-"""Telling a line's supervisors that a referral needs them: overdue, or not delivered.
+"""Telling a line's supervisors that a referral needs them (overdue, or not delivered), or that the
+SOP asks them to look at a case (a notice for ``on_call``).
 
 Live: an event on the line's group (ids only; the supervisors' overdue list at
 ``/referrals/attention/`` refreshes itself and reads the database). By email: a notice with
@@ -51,12 +52,34 @@ def supervisors_alert(*, referral, kind: str) -> None:
     addresses = supervisor_addresses(line_id)
     if not addresses:
         return
-    messages = [(SUBJECTS[kind], body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
+    _email_after_commit(SUBJECTS[kind], body, addresses, line_id=line_id)
+
+
+NOTICE_SUBJECT = "A case needs a supervisor"
+
+
+def supervisors_notice_email(*, notice) -> None:
+    """E-mail the line's supervisors (after commit) that an SOP rule asks the one on call to look at a case:
+    the rule's id and a link to the supervision page, never the case's reference or content."""
+    line_id = notice.case.line_id
+    addresses = supervisor_addresses(line_id)
+    if not addresses:
+        return
+    link = settings.PUBLIC_BASE_URL + reverse("helpline:supervisor")
+    body = _("An SOP rule (%(rule)s) asks the supervisor on call to look at a case now. See Alerts: %(link)s") % {
+        "rule": notice.rule_id,
+        "link": link,
+    }
+    _email_after_commit(NOTICE_SUBJECT, body, addresses, line_id=line_id)
+
+
+def _email_after_commit(subject: str, body: str, addresses: list[str], *, line_id) -> None:
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
 
     def send():
         try:
             send_mass_mail(messages, fail_silently=False)
-        except Exception:  # noqa: BLE001 - the alert is also live and on the list; the write stands
-            logger.exception("Could not email the supervisors of line %s about a referral", line_id)
+        except Exception:  # noqa: BLE001 - the alert is also live on the supervisors' pages; the write stands
+            logger.exception("Could not email the supervisors of line %s", line_id)
 
     transaction.on_commit(send)

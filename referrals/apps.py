@@ -11,6 +11,7 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from cases.overdue import case_overdue_register
         from cases.timeline import timeline_source_register
+        from helpline.alerts import supervisor_alert_source_register
         from helpline.demo import demo_extension_register
         from helpline.models import Role
         from helpline.navigation import nav_register
@@ -25,7 +26,7 @@ class ReferralsConfig(AppConfig):
         from referrals.panes import PANE
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
-        from referrals.selectors import referral_timeline
+        from referrals.selectors import notices_for_supervisor, referral_timeline, steps_timeline
         from referrals.services.api_keys import idempotent_requests_expire
         from referrals.transports import transport_register
 
@@ -37,5 +38,9 @@ class ReferralsConfig(AppConfig):
         periodic_register(name="referrals.idempotency_expire", every=timedelta(hours=1), run=idempotent_requests_expire)
         receivers_connect()
         timeline_source_register(referral_timeline)
+        timeline_source_register(steps_timeline)
+        supervisor_alert_source_register(
+            name="sop_notices", template="referrals/notice_alert.html", rows=notices_for_supervisor
+        )
         console_pane_register(**PANE)
         case_overdue_register(name="referral_acknowledgement", condition=case_has_overdue_referral)

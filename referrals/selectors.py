@@ -19,7 +19,17 @@ from helpline.vault.values import Shredded
 from referrals import actions
 from referrals.document import document_keys
 from referrals.lifecycle import AT_AGENCY, AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
-from referrals.models import Agency, AgencyMembership, Referral, ReferralEvent, ReferralQuestion, Side
+from referrals.models import (
+    Agency,
+    AgencyMembership,
+    Notice,
+    Offer,
+    OfferStatus,
+    Referral,
+    ReferralEvent,
+    ReferralQuestion,
+    Side,
+)
 
 
 def agency_of(user) -> Agency | None:
@@ -138,6 +148,94 @@ def approval_for_decision(user, approval_id) -> Approval | None:
         .select_related("case", "requested_by")
         .first()
     )
+
+
+# --- the SOP's notices and offers (referrals.services.steps) ---------------------------------------
+
+NOTICES_SHOWN = 50
+STAFF_TARGETS = ("supervisors", "on_call")
+
+
+def notices_for_supervisor(user) -> list[Notice]:
+    """For the supervision page's Alerts (helpline.alerts): notices to staff on the supervisor's lines
+    that nobody marked seen yet, oldest first. Only the case's reference, the rule and when."""
+    if role_of(user) != Role.SUPERVISOR:
+        return []
+    lines = Staff.objects.filter(user=user).values("lines")
+    staff_targets = Q(notify__contains=["supervisors"]) | Q(notify__contains=["on_call"])
+    return list(
+        Notice.objects.filter(staff_targets, case__line__in=lines, seen_at__isnull=True)
+        .select_related("case__line")
+        .order_by("created_at")[:NOTICES_SHOWN]
+    )
+
+
+def notice_for_supervisor(user, notice_id) -> Notice | None:
+    """A notice on a line the user supervises, or None (a 404)."""
+    if role_of(user) != Role.SUPERVISOR:
+        return None
+    lines = Staff.objects.filter(user=user).values("lines")
+    return Notice.objects.filter(pk=notice_id, case__line__in=lines).select_related("case").first()
+
+
+def notices_for_case(user, case) -> list[Notice]:
+    if not case_is_visible(user, case):
+        return []
+    return list(Notice.objects.filter(case=case).select_related("seen_by__user").order_by("created_at"))
+
+
+def offers_for_case(user, case) -> list[Offer]:
+    """The case's offers to the child, each with ``link_text``: the hand-off link the counsellor gives the
+    child (unsealed for whoever may see the case; it names nobody, and never reaches a log or a URL)."""
+    if not case_is_visible(user, case):
+        return []
+    offers = list(
+        Offer.objects.filter(case=case)
+        .exclude(status=OfferStatus.WITHDRAWN)
+        .select_related("case__data_key", "agency", "link_by__user")
+        .order_by("created_at")
+    )
+    for offer in offers:
+        offer.link_text = _text(offer, "link") if offer.link_at else ""
+    return offers
+
+
+def offer_for_write(user, offer_id) -> Offer | None:
+    return Offer.objects.filter(pk=offer_id, case__in=cases_visible_to(user)).select_related("case").first()
+
+
+def steps_timeline(case) -> list[TimelineEntry]:
+    """The case timeline's entries for the SOP's notices and offers (cases.timeline): who was told, and when
+    a supervisor saw it; what was offered to the child, and when the link was made. No link, no reference."""
+    url = reverse("referrals:plan", kwargs={"case_id": case.pk})
+
+    def entry(at, title, detail, by=None):
+        actor = by.user.get_username() if by is not None else ""
+        return TimelineEntry(at=at, kind="referral", title=str(title), detail=detail, actor=actor, url=url)
+
+    entries = []
+    for notice in Notice.objects.filter(case=case).select_related("seen_by__user"):
+        told = ", ".join(str(NOTIFY_LABELS.get(target, target)) for target in notice.notify)
+        entries.append(entry(notice.created_at, _("SOP notice for %(who)s") % {"who": told}, notice.rule_id))
+        if notice.seen_at:
+            entries.append(entry(notice.seen_at, _("SOP notice seen by a supervisor"), notice.rule_id, notice.seen_by))
+    for offer in Offer.objects.filter(case=case).select_related("link_by__user"):
+        label = {"offer": OFFER_LABELS.get(offer.offer, offer.offer)}
+        entries.append(
+            entry(offer.created_at, _("Offer to the child proposed by the SOP: %(offer)s") % label, offer.rule_id)
+        )
+        if offer.link_at:
+            title = _("Link for the child obtained: %(offer)s") % label
+            entries.append(entry(offer.link_at, title, offer.age_range, offer.link_by))
+    return entries
+
+
+NOTIFY_LABELS = {
+    "supervisors": _("the line's supervisors"),
+    "on_call": _("the supervisor on call"),
+    "caregiver": _("the child's caregiver"),
+}
+OFFER_LABELS = {"report_remove": _("Report Remove (IWF)")}
 
 
 EVENT_TITLES = {

@@ -19,6 +19,12 @@ worker that dies between two steps leaves the next attempt enough to resume
 call replaces what was kept; ``remember({})`` forgets it. A transport never
 keeps anything itself: the outbox may run the next attempt on another worker.
 
+A transport may also offer **hand-offs**: a step a counsellor takes with the child there and
+then, not a referral (the IWF's Report Remove: the child gets a link to have their own images
+taken down). Such a transport lists the kinds in ``hand_offs`` and answers ``hand_off()``
+synchronously; only what ``HandOffRequest`` carries leaves the platform (an age range and a
+reference that does not identify the child). ``transports_handing_off(kind)`` names them.
+
 Transports live in ``integrations/<name>/`` (one Django app each) and register
 themselves from their ``AppConfig.ready()``; ``referrals`` itself registers the
 portal-only transport.
@@ -34,10 +40,13 @@ __all__ = [
     "DeliveryError",
     "DeliveryReceipt",
     "DeliveryRequest",
+    "HandOff",
+    "HandOffRequest",
     "Rendered",
     "Transport",
     "transport_get",
     "transport_register",
+    "transports_handing_off",
     "transports_registered",
 ]
 
@@ -77,6 +86,28 @@ class Rendered:
     body: bytes
 
 
+@dataclass(frozen=True)
+class HandOffRequest:
+    """What a hand-off sends: nothing about the child but an age range, and a reference made for it."""
+
+    # The hand-off's kind ("report_remove").
+    kind: str
+    # The receiver's age range ("13-15", "16-17").
+    age_range: str
+    # A reference made for this hand-off (random, not the case's): the same on every try of one offer.
+    reference: str
+    config: dict
+    secrets: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class HandOff:
+    # The link the counsellor gives the child (https; the receiver's own page).
+    link: str
+    # The receiver's token or reference for it, if any.
+    external_reference: str = ""
+
+
 class Transport(Protocol):
     # Stable code stored on the agency ("portal", "webhook", "ncmec", "iwf", "cpims", "email").
     name: str
@@ -94,6 +125,9 @@ class Transport(Protocol):
 
     def deliver(self, request: DeliveryRequest) -> DeliveryReceipt:
         """Hand the referral over; raises DeliveryError."""
+
+    # Optional: the hand-off kinds this transport makes (``("report_remove",)``) and
+    # ``hand_off(request: HandOffRequest) -> HandOff``, which raises DeliveryError.
 
 
 _transports: dict[str, Transport] = {}
@@ -117,3 +151,12 @@ def transport_get(name: str) -> Transport:
 
 def transports_registered() -> list[Transport]:
     return sorted(_transports.values(), key=lambda transport: transport.name)
+
+
+def transports_handing_off(kind: str) -> list[str]:
+    """The names of the installed transports that make the hand-off ``kind`` (``report_remove``)."""
+    return sorted(
+        name
+        for name, transport in _transports.items()
+        if kind in getattr(transport, "hand_offs", ()) and callable(getattr(transport, "hand_off", None))
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals.views import attention, inbox, plan, resources
+from referrals.views import attention, inbox, plan, resources, steps
 
 app_name = "referrals"
 
@@ -18,5 +18,7 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/override/", plan.override, name="override"),
     path("referrals/<uuid:referral_id>/withdraw/", plan.withdraw, name="withdraw"),
     path("referrals/<uuid:referral_id>/requeue/", plan.requeue, name="requeue"),
+    path("referrals/notices/<uuid:notice_id>/seen/", steps.notice_seen, name="notice_seen"),
+    path("referrals/offers/<uuid:offer_id>/link/", steps.offer_link, name="offer_link"),
     path("referrals/approvals/<uuid:approval_id>/decide/", plan.decide, name="decide"),
 ]

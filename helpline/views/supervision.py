@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget
 
 from helpline import actions
 from helpline.access import role_required
+from helpline.alerts import supervisor_alerts_for
 from helpline.demo import DEMO_PROVIDER_ACCOUNT
 from helpline.models import ContactStatus, Presence, RiskFlag, Role, Staff
 from helpline.selectors import (
@@ -100,7 +101,8 @@ def _live_context(request) -> dict:
 
 
 def _alerts_context(request) -> dict:
-    """What needs a supervisor now: confirmed risks, and children waiting past the line's red threshold for a reply.
+    """What needs a supervisor now: confirmed risks, children waiting past the line's red threshold for a
+    reply, and the alerts outer apps register (helpline.alerts: the SOP's notices).
 
     A wait that is not over the threshold yet is sent too, hidden, with the moment it
     crosses it: the page shows it then by itself (no event marks that moment).
@@ -114,7 +116,8 @@ def _alerts_context(request) -> dict:
             rows.append({"contact": contact, "wait": wait, "risk": risk})
     rows.sort(key=lambda row: (not row["risk"], row["wait"]["since"] or now))
     shown = [row for row in rows if row["risk"] or row["wait"]["state"] == "red"]
-    return {"alert_rows": rows, "alerts_shown": len(shown)}
+    others = supervisor_alerts_for(request.user)
+    return {"alert_rows": rows, "other_alerts": others, "alerts_shown": len(shown) + len(others)}
 
 
 def _staff_context(request) -> dict:

@@ -14,8 +14,15 @@ import requests
 from django.utils.translation import gettext as _
 
 from helpline.outbox import DeliveryError
-from integrations.iwf.reports import MAX_EMAIL, MAX_NAME, hand_off_skipped, requests_for
-from referrals.transports import DeliveryReceipt, DeliveryRequest, Rendered
+from integrations.iwf.reports import (
+    MAX_EMAIL,
+    MAX_NAME,
+    REPORT_REMOVE_PATH,
+    REPORT_REMOVE_RANGES,
+    hand_off_skipped,
+    requests_for,
+)
+from referrals.transports import DeliveryReceipt, DeliveryRequest, HandOff, HandOffRequest, Rendered
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ class IwfTransport:
         "reporter_country",
     )
     secret_fields = ("password",)
+    hand_offs = ("report_remove",)
 
     def validate_config(self, config: dict, secrets: dict) -> list[str]:
         problems = []
@@ -79,6 +87,15 @@ class IwfTransport:
                 )
         return problems
 
+    def _config_require(self, config: dict, secrets: dict) -> None:
+        problems = self.validate_config(config, secrets)
+        if problems:
+            raise DeliveryError(
+                _("The agency's IWF configuration is incomplete: %(problems)s") % {"problems": " ".join(problems)},
+                permanent=True,
+                code="config",
+            )
+
     def render(self, request: DeliveryRequest) -> Rendered:
         planned = requests_for(request.document, request.config)
         preview = [{"method": "POST", "path": path, "body": body} for _kind, _key, path, body in planned]
@@ -87,20 +104,11 @@ class IwfTransport:
         )
 
     def deliver(self, request: DeliveryRequest) -> DeliveryReceipt:
-        problems = self.validate_config(request.config, request.secrets)
-        if problems:
-            raise DeliveryError(
-                _("The agency's IWF configuration is incomplete: %(problems)s") % {"problems": " ".join(problems)},
-                permanent=True,
-                code="config",
-            )
+        self._config_require(request.config, request.secrets)
         planned = requests_for(request.document, request.config)
         done = dict(request.progress.get(DONE_KEY) or {})
         link = str(request.progress.get(LINK_KEY) or "")
-        session = requests.Session()
-        session.auth = (str(request.config["username"]), str(request.secrets["password"]))
-        session.trust_env = False
-        base = str(request.config["base_url"]).rstrip("/")
+        session, base = _session(request.config, request.secrets)
         for kind, key, path, body in planned:
             if key in done:
                 continue
@@ -113,6 +121,31 @@ class IwfTransport:
         request.remember({})
         logger.info("IWF delivery %s: %d request(s) done", request.idempotency_key, len(done))
         return _receipt(planned, done, link, hand_off_skipped(request.document))
+
+    def hand_off(self, request: HandOffRequest) -> HandOff:
+        """The Report Remove hand-off on its own (a counsellor with the child): only the age range and
+        the reference go; the IWF answers one token per reference, so asking again gives the same link."""
+        if request.kind != "report_remove":
+            raise DeliveryError(_("The IWF makes no such hand-off."), permanent=True, code="hand_off_kind")
+        if request.age_range not in REPORT_REMOVE_RANGES:
+            raise DeliveryError(
+                _("Report Remove through the helpline is for children aged 13 to 17."),
+                permanent=True,
+                code="report_remove_age",
+            )
+        self._config_require(request.config, request.secrets)
+        session, base = _session(request.config, request.secrets)
+        body = {"age_range": request.age_range, "reference": request.reference}
+        token, link = _hand_off(_post(session, base + REPORT_REMOVE_PATH, body, f"hand-off:{request.reference}"))
+        logger.info("IWF Report Remove hand-off made")
+        return HandOff(link=link, external_reference=token)
+
+
+def _session(config: dict, secrets: dict) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    session.auth = (str(config["username"]), str(secrets["password"]))
+    session.trust_env = False
+    return session, str(config["base_url"]).rstrip("/")
 
 
 def _receipt(planned, done: dict, link: str, skipped: str) -> DeliveryReceipt:

@@ -1,4 +1,5 @@
-"""The referrals app's data: the agency directory, authority memberships, referrals and their delivery."""
+"""The referrals app's data: the agency directory, authority memberships, referrals and their delivery,
+and the SOP's notices to staff and offers to the child."""
 
 from referrals.models.agencies import Agency, AgencyKind, AgencyMembership
 from referrals.models.api import ApiKey, ApiScope, IdempotentRequest
@@ -18,6 +19,7 @@ from referrals.models.referrals import (
     Signposting,
     Urgency,
 )
+from referrals.models.steps import Notice, Offer, OfferStatus
 
 __all__ = [
     "Agency",
@@ -31,6 +33,9 @@ __all__ = [
     "ConsentStatus",
     "Delivery",
     "IdempotentRequest",
+    "Notice",
+    "Offer",
+    "OfferStatus",
     "DeliveryStatus",
     "Origin",
     "OutcomeKind",

@@ -54,6 +54,7 @@ from referrals.services.events import (
     referral_move,
     staff_of,
 )
+from referrals.services.steps import steps_propose
 from referrals.sop.engine import evaluate
 from referrals.sop.selectors import sop_active_for
 
@@ -96,7 +97,8 @@ def _proposal_values(proposal, agency: Agency) -> dict:
 
 @transaction.atomic
 def referrals_propose(*, case_id: int, actor_id: int | None = None, facts: dict | None = None, sop=None) -> list:
-    """Evaluate the line's active SOP against the case and bring its proposed referrals up to date.
+    """Evaluate the line's active SOP against the case and bring its proposed referrals up to date
+    (and its notices and offers: referrals.services.steps).
 
     New proposals are created; proposals nobody has acted on yet follow the new facts; anything
     a person already acted on (confirmed, declined, sent, …) is left alone and never proposed
@@ -109,7 +111,10 @@ def referrals_propose(*, case_id: int, actor_id: int | None = None, facts: dict 
         return []
     facts = facts if facts is not None else case_facts(case)
     created, still_proposed = [], set()
-    for proposal in evaluate(facts, sop):
+    proposals = evaluate(facts, sop)
+    # Notices to staff and offers to the child (referrals.services.steps), in the same transaction.
+    steps_propose(case=case, proposals=proposals, facts=facts)
+    for proposal in proposals:
         if proposal.kind != "refer":
             continue
         agency = _resolve(proposal)

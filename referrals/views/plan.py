@@ -12,13 +12,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case
-from cases.selectors import case_is_visible, supervises_case
+from cases.selectors import case_facts, case_is_visible, supervises_case
 from helpline.access import role_required
 from helpline.models import Role
 from referrals.document_fields import SHAREABLE_FIELDS
 from referrals.lifecycle import STATUS_LABELS
 from referrals.models import Agency, ConsentBy, ConsentMethod, Urgency
-from referrals.selectors import approval_for_decision, referral_for_write, referrals_for_case
+from referrals.selectors import (
+    NOTIFY_LABELS,
+    OFFER_LABELS,
+    approval_for_decision,
+    notices_for_case,
+    offers_for_case,
+    referral_for_write,
+    referrals_for_case,
+)
 from referrals.services.referrals import (
     referral_confirm,
     referral_consent_record,
@@ -31,6 +39,8 @@ from referrals.services.referrals import (
     referral_waiting_for,
     referral_withdraw,
 )
+from referrals.services.steps import offer_age_range
+from referrals.views.steps import AgeRangeForm
 
 STAFF = (Role.COUNSELLOR, Role.SUPERVISOR)
 
@@ -92,12 +102,24 @@ def plan(request, case_id):
             and referral.approval.requested_by_id != getattr(request.user.staff, "pk", None)
         )
         referral.requeueable = referral.status == "failed" and supervises_case(request.user, case)
+    notices = notices_for_case(request.user, case)
+    for notice in notices:
+        notice.told = [str(NOTIFY_LABELS.get(target, target)) for target in notice.notify if target != "caregiver"]
+        notice.tell_caregiver = "caregiver" in notice.notify
+    offers = offers_for_case(request.user, case)
+    age_range = offer_age_range(case_facts(case)) if offers else ""
+    for offer in offers:
+        offer.label = OFFER_LABELS.get(offer.offer, offer.offer)
     return render(
         request,
         "referrals/plan.html",
         {
             "case": case,
             "referrals": referrals,
+            "notices": notices,
+            "offers": offers,
+            "offer_age_range": age_range,
+            "age_form": AgeRangeForm(initial={"age_range": age_range}),
             "reason_form": ReasonForm(),
             "consent_form": ConsentForm(),
             "decision_form": DecisionForm(),

@@ -2,9 +2,9 @@
 
 A case's referral plan and its decisions belong to whoever may see the case: its counsellor and
 the line's supervisors (a colleague or another line's supervisor gets 404). Deciding a plan's
-approval is for a supervisor of the line who did not ask. Authority users see their agency's
-inbox only; the resource list is for counsellors and supervisors; signposting is written on a
-conversation by the person holding it.
+approval, and marking the SOP's notice seen, are for a supervisor of the line (deciding: one who
+did not ask). Authority users see their agency's inbox only; the resource list is for counsellors
+and supervisors; signposting is written on a conversation by the person holding it.
 """
 
 import pytest
@@ -40,6 +40,24 @@ def matrix_referral_approval(matrix_referral_world, counsellor):
     referral_confirm(actor=counsellor, referral=police)
     referral_override_request(actor=counsellor, referral=police, reason="Asking would put her at risk")
     return Referral.objects.get(pk=police.pk).approval_id
+
+
+@pytest.fixture
+def matrix_referral_notice(matrix_referral_world):
+    """The demo SOP's notice to the line's supervisors about the counsellor's case."""
+    from referrals.models import Notice
+
+    return Notice.objects.get(case=matrix_referral_world[0]).pk
+
+
+@pytest.fixture
+def matrix_referral_offer(matrix_referral_world):
+    """A Report Remove offer on the counsellor's case (no agency makes the hand-off: nothing leaves)."""
+    from referrals.models import Offer
+
+    return Offer.objects.create(
+        case=matrix_referral_world[0], sop_name="demo", sop_version=1, rule_id="self-generated", offer="report_remove"
+    ).pk
 
 
 @pytest.fixture
@@ -101,6 +119,13 @@ _post("edit", "/referrals/{referral}/edit/", {"urgency": "urgent", "share": "chi
 _post("consent", "/referrals/{referral}/consent/", {"by": "child", "method": "verbal"})
 _post("override", "/referrals/{referral}/override/", {"reason": "Asking would put her at risk"})
 _post("withdraw", "/referrals/{referral}/withdraw/", {"reason": "Sent by mistake"})
+_post("offer_link", "/referrals/offers/{referral_offer}/link/", {"age_range": "13-15"})
+expect(
+    "referrals:notice_seen",
+    "post",
+    "/referrals/notices/{referral_notice}/seen/",
+    outcomes=signed_in(403, supervisor=redirect("/supervisor/"), far_supervisor=404),
+)
 expect(
     "referrals:requeue",
     "post",

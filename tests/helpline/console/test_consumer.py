@@ -209,3 +209,30 @@ async def test_a_session_that_ends_closes_the_socket(chat_endpoint, counsellor, 
     await sync_to_async(child_writes)(chat_endpoint, "hello", token=await sync_to_async(sender_of)(contact))
 
     assert await console.closed_with() == 4401
+
+
+async def test_an_alert_of_another_app_reaches_the_lines_supervisors_only_as_an_id(
+    demo_line, counsellor, supervisor, far_supervisor
+):
+    from django.db import transaction
+
+    from helpline.alerts import supervisor_alerts_changed
+
+    line = demo_line
+    watching, counselling, far = (
+        await console_for(supervisor),
+        await console_for(counsellor),
+        await console_for(far_supervisor),
+    )
+    await _settle()
+
+    def announce():
+        with transaction.atomic():
+            supervisor_alerts_changed(line_id=line.pk)
+
+    await sync_to_async(announce)()
+    assert _of_type(await watching.events(), "alert.changed") == [{"type": "alert.changed", "line_id": line.pk}]
+    assert not _of_type(await counselling.events(), "alert.changed")  # counsellors' pages have no use for it
+    assert not _of_type(await far.events(), "alert.changed")  # another line's supervisor is not told
+    for console in (watching, counselling, far):
+        await console.close()

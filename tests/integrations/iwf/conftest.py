@@ -82,13 +82,18 @@ class IwfStandIn:
         return Reply(200, json={"token": token, "url": f"{self.url}/start/{token}"})
 
 
-@pytest.fixture
-def iwf_stand_in(fake_http):
+def iwf_stand_in_start(fake_http) -> IwfStandIn:
+    """A new stand-in on its own port (also for the referrals tests of the Report Remove offer)."""
     server = fake_http()
     stand_in = IwfStandIn(server=server, password=secrets.token_urlsafe(18))
     server.route("POST", "/report", stand_in.report)
     server.route("POST", "/report-remove", stand_in.report_remove)
     return stand_in
+
+
+@pytest.fixture
+def iwf_stand_in(fake_http):
+    return iwf_stand_in_start(fake_http)
 
 
 @pytest.fixture

@@ -212,3 +212,45 @@ def test_configuration_problems_are_named(iwf):
     assert iwf.validate_config({**complete, "base_url": "http://api.iwf.example"}, {"password": "p"}) == [
         "The address of the IWF's reporting API must use https://."
     ]
+
+
+def test_the_hand_off_on_its_own_sends_only_the_age_range_and_the_reference(iwf, iwf_request, iwf_stand_in):
+    from referrals.transports import HandOffRequest, transports_handing_off
+
+    assert transports_handing_off("report_remove") == ["iwf"]
+    config = iwf_request().config
+    request = HandOffRequest(
+        kind="report_remove",
+        age_range="16-17",
+        reference="RR-1A2B3C",
+        config=config,
+        secrets={"password": iwf_stand_in.password},
+    )
+    first, again = iwf.hand_off(request), iwf.hand_off(request)
+    assert [call.json() for call in iwf_stand_in.calls("/report-remove")] == [
+        {"age_range": "16-17", "reference": "RR-1A2B3C"}
+    ] * 2
+    token = iwf_stand_in.hand_offs["RR-1A2B3C"]
+    assert first == again and first.link == f"{iwf_stand_in.url}/start/{token}" and first.external_reference == token
+
+
+def test_a_hand_off_outside_13_to_17_or_with_bad_credentials_is_refused_plainly(iwf, iwf_request, iwf_stand_in):
+    from referrals.transports import HandOffRequest
+
+    def ask(age_range, password):
+        return iwf.hand_off(
+            HandOffRequest(
+                kind="report_remove",
+                age_range=age_range,
+                reference="RR-9Z",
+                config=iwf_request().config,
+                secrets={"password": password},
+            )
+        )
+
+    with pytest.raises(DeliveryError, match="13 to 17") as young:
+        ask("under-13", iwf_stand_in.password)
+    assert young.value.permanent and not iwf_stand_in.calls("/report-remove")
+    with pytest.raises(DeliveryError, match="refused the agency's credentials") as refused:
+        ask("13-15", "wrong-password")
+    assert refused.value.permanent and "wrong-password" not in str(refused.value)
