@@ -69,3 +69,43 @@ def field_paths_unknown(paths) -> list[str]:
 
     ``consent`` is accepted (SOPs may name it) though it always goes out with the envelope."""
     return [path for path in paths if path not in SHAREABLE_FIELDS and path not in PARENTS and path != "consent"]
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(item) for item in value)
+    if isinstance(value, dict):
+        return str(value.get("label") or value.get("code") or ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()))
+    return str(value)
+
+
+def _block_rows(parent: str, block: dict, suffix: str = "") -> list[tuple[str, str]]:
+    rows = [
+        (f"{label}{suffix}", _shown(block[path.split(".", 1)[1]]))
+        for path, (label, _protected) in SHAREABLE_FIELDS.items()
+        if path.startswith(parent + ".") and path.split(".", 1)[1] in block
+    ]
+    unknown = [sub for sub in block if f"{parent}.{sub}" not in SHAREABLE_FIELDS]
+    return rows + [(f"{parent}.{sub}{suffix}", _shown(block[sub])) for sub in unknown]
+
+
+def document_rows(document: dict | None) -> list[tuple[str, str]]:
+    """The shared fields of a document as it was sent, as (label, text) rows for a person to read:
+    the fields below the envelope only, in the order of ``SHAREABLE_FIELDS``, each person involved
+    numbered. A key the list does not know is shown under its own path rather than hidden."""
+    if not document:
+        return []
+    rows = [
+        (str(SHAREABLE_FIELDS[key][0]), _shown(document[key]))
+        for key in ("categories", "risk_level")
+        if key in document
+    ]
+    rows += _block_rows("child", document.get("child") or {})
+    for index, person in enumerate(document.get("people") or (), start=1):
+        rows += _block_rows("people", person, f" ({index})")
+    rows += _block_rows("incident", document.get("incident") or {})
+    rows += _block_rows("report_remove", document.get("report_remove") or {})
+    known = {"categories", "risk_level", "child", "people", "incident", "report_remove", *ENVELOPE_KEYS}
+    return rows + [(key, _shown(value)) for key, value in document.items() if key not in known]

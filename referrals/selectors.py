@@ -1,9 +1,11 @@
 """Reads of the referrals app that depend on who asks (filtered in SQL)."""
 
 import json
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ from helpline.vault.services import unseal
 from helpline.vault.values import Shredded
 from referrals import actions
 from referrals.document import document_keys
-from referrals.lifecycle import AT_AGENCY, AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
+from referrals.lifecycle import AGENCY_OPEN, AT_AGENCY, AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
 from referrals.models import (
     Agency,
     AgencyMembership,
@@ -29,6 +31,7 @@ from referrals.models import (
     ReferralEvent,
     ReferralQuestion,
     Side,
+    Urgency,
 )
 
 
@@ -110,6 +113,81 @@ def referrals_for_agency(user) -> QuerySet:
     return referrals_of_agency(agency_of(user))
 
 
+def overdue_q(now) -> Q:
+    """A referral waiting on its agency past a deadline: not acknowledged in time, or not completed in time."""
+    return Q(status__in=AWAITING_ACKNOWLEDGEMENT, acknowledge_by__lte=now) | Q(
+        status__in=AWAITING_COMPLETION, complete_by__lte=now
+    )
+
+
+# The portal inbox's filters: what each shows of an agency's referrals.
+INBOX_VIEWS = ("new", "overdue", "open", "closed", "all")
+INBOX_PAGE_SIZE = 25
+
+
+def _inbox_filters(now) -> dict[str, Q]:
+    return {
+        "new": Q(status=Status.SENT),
+        "overdue": overdue_q(now),
+        "open": Q(status__in=AGENCY_OPEN),
+        "closed": ~Q(status__in=AGENCY_OPEN),
+        "all": Q(),
+    }
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    view: str
+    counts: dict[str, int]
+    rows: list
+    number: int
+    has_next: bool
+
+
+def agency_inbox(agency: Agency | None, *, view: str = "open", page: int = 1) -> InboxPage:
+    """One page of an agency's portal inbox: its referrals under one filter (``INBOX_VIEWS``), the count
+    of every filter (one query), and the rows (one query): overdue first, then open before closed,
+    the most urgent first, the most recently sent first. Plain columns only (no content is read)."""
+    view = view if view in INBOX_VIEWS else "open"
+    page = max(1, page)
+    now = timezone.now()
+    filters = _inbox_filters(now)
+    referrals = referrals_of_agency(agency)
+    counts = referrals.order_by().aggregate(**{name: Count("pk", filter=q) for name, q in filters.items()})
+    rows = list(
+        referrals.select_related(None)
+        .select_related("case", "outcome_kind")
+        .filter(filters[view])
+        .annotate(
+            overdue_rank=SqlCase(When(overdue_q(now), then=Value(0)), default=Value(1), output_field=IntegerField()),
+            open_rank=SqlCase(
+                When(status__in=AGENCY_OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+            urgency_rank=SqlCase(
+                When(urgency=Urgency.IMMEDIATE, then=Value(0)),
+                When(urgency=Urgency.URGENT, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+            questions_waiting=Count(
+                "questions", filter=Q(questions__asked_by_side=Side.HELPLINE, questions__answered_at__isnull=True)
+            ),
+        )
+        .order_by("overdue_rank", "open_rank", "urgency_rank", "-sent_at", "-pk")[
+            (page - 1) * INBOX_PAGE_SIZE : page * INBOX_PAGE_SIZE + 1
+        ]
+    )
+    for referral in rows:
+        referral.overdue = referral.overdue_rank == 0
+    return InboxPage(
+        view=view,
+        counts=counts,
+        rows=rows[:INBOX_PAGE_SIZE],
+        number=page,
+        has_next=len(rows) > INBOX_PAGE_SIZE,
+    )
+
+
 def referral_for_agency(*, agency: Agency | None, referral_id) -> Referral | None:
     """One referral sent to ``agency``, or None (a 404: another agency's referral does not exist for it)."""
     try:
@@ -122,14 +200,8 @@ def referrals_needing_attention(user) -> dict:
     """For a supervisor: overdue and failed referrals, and pending plan approvals, of their lines."""
     lines = Staff.objects.filter(user=user).values("lines")
     mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
-    now = timezone.now()
     return {
-        "overdue": list(
-            mine.filter(
-                Q(status__in=AWAITING_ACKNOWLEDGEMENT, acknowledge_by__lte=now)
-                | Q(status__in=AWAITING_COMPLETION, complete_by__lte=now)
-            ).order_by("acknowledge_by")[:200]
-        ),
+        "overdue": list(mine.filter(overdue_q(timezone.now())).order_by("acknowledge_by")[:200]),
         "failed": list(mine.filter(status=Status.FAILED).order_by("-updated_at")[:200]),
         "approvals": list(
             Approval.objects.filter(case__line__in=lines, kind="referral_plan", status=ApprovalStatus.PENDING)

@@ -1,11 +1,22 @@
 from django.urls import path
 
-from referrals.views import attention, inbox, plan, resources, steps
+from referrals.views import attention, authority, plan, resources, steps
 
 app_name = "referrals"
 
 urlpatterns = [
-    path("authority/", inbox.inbox, name="inbox"),
+    path("authority/", authority.inbox, name="inbox"),
+    path("authority/referrals/<uuid:referral_id>/", authority.referral, name="portal_referral"),
+    path("authority/referrals/<uuid:referral_id>/acknowledge/", authority.acknowledge, name="portal_acknowledge"),
+    path("authority/referrals/<uuid:referral_id>/accept/", authority.accept, name="portal_accept"),
+    path("authority/referrals/<uuid:referral_id>/decline/", authority.decline, name="portal_decline"),
+    path("authority/referrals/<uuid:referral_id>/updates/", authority.update, name="portal_update"),
+    path("authority/referrals/<uuid:referral_id>/questions/", authority.ask, name="portal_ask"),
+    path(
+        "authority/referrals/<uuid:referral_id>/questions/<uuid:question_id>/answer/",
+        authority.answer,
+        name="portal_answer",
+    ),
     path("referrals/attention/", attention.attention, name="attention"),
     path("referrals/resources/", resources.resources, name="resources"),
     path("referrals/signpost/<uuid:contact_id>/<uuid:agency_id>/", resources.signpost, name="signpost"),

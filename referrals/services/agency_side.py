@@ -26,7 +26,7 @@ from helpline.audit.services import audit_record
 from helpline.models import Role
 from helpline.vault.services import seal
 from referrals import actions
-from referrals.lifecycle import AT_AGENCY, QUESTIONS_OPEN, STATUS_LABELS, Status
+from referrals.lifecycle import AT_AGENCY, QUESTIONS_OPEN, STATUS_LABELS, Status, transitions_from
 from referrals.models import Agency, OutcomeKind, Referral, ReferralEvent, ReferralQuestion, Side
 from referrals.selectors import agency_of
 from referrals.services.events import (
@@ -123,6 +123,17 @@ def referral_decline(*, agency: Agency, actor, referral: Referral, reason: str, 
 
 def outcome_kinds_active():
     return OutcomeKind.objects.filter(active=True).order_by("order", "label")
+
+
+def outcome_kinds_for(referral: Referral) -> list[OutcomeKind]:
+    """The active entries ``referral_update_record`` would take on ``referral`` as it is now: progress
+    updates while it is sent, acknowledged or accepted; final outcomes once accepted or declined."""
+    final_allowed = Status.CLOSED in transitions_from(referral.status)
+    return [
+        kind
+        for kind in outcome_kinds_active()
+        if (kind.final and final_allowed) or (not kind.final and referral.status in UPDATABLE)
+    ]
 
 
 @transaction.atomic

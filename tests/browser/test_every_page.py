@@ -11,7 +11,7 @@ from helpline.models import Presence
 from helpline.services.inbound import message_receive
 from helpline.services.queue import contact_accept, presence_set
 from helpline.webchat.services import webchat_endpoint_ensure
-from tests.browser.checks import checked, visit
+from tests.browser.checks import PHONE, checked, visit
 from tests.browser.conftest import in_worker_thread, log_in
 from tests.conftest import PASSWORD, login_failures_age, make_staff
 
@@ -97,10 +97,42 @@ def test_supervisor_pages(page, live_server_url, chat_endpoint, counsellor, supe
 def test_authority_and_roleless_pages(browser, live_server_url, authority, outsider):
     page = browser.new_context().new_page()
     log_in(page, live_server_url, authority)
-    visit(page, f"{live_server_url}/authority/")
+    visit(page, f"{live_server_url}/authority/")  # no agency yet
     other = browser.new_context().new_page()
     log_in(other, live_server_url, outsider)
     visit(other, f"{live_server_url}/")  # "no role yet"
+
+
+def test_agency_portal_pages(browser, live_server_url, authority, counsellor, supervisor, demo_line):
+    from referrals.services import referral_question_ask
+    from referrals.services.agencies import agency_membership_set
+    from tests.referrals.world import referral_sent, referral_world
+
+    def build():
+        _case, plan = referral_world(counsellor, demo_line)
+        sent = referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
+        agency_membership_set(actor=None, user=authority, agency=sent.agency)
+        referral_question_ask(actor=counsellor, referral=sent, text="Has an officer met her yet?")
+        return sent
+
+    sent = in_worker_thread(build)
+    page = browser.new_context(viewport=PHONE).new_page()
+    log_in(page, live_server_url, authority)
+    visit(page, f"{live_server_url}/authority/")  # the inbox, open referrals
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # stacked, no sideways scroll
+    page.locator('.inbox-tabs a[data-view="all"]').click()
+    expect(page.locator('.inbox-tabs a[data-view="all"]')).to_have_attribute("aria-current", "page")
+    checked(page)  # swapped by htmx
+    visit(page, f"{live_server_url}/authority/?show=closed")  # empty
+    visit(page, f"{live_server_url}/authority/referrals/{sent.pk}/")  # shared fields, steps, questions
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#decline-reason").fill(" ")  # passes the browser's own check, not the service's
+    page.get_by_role("button", name="Decline referral").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say why the referral is declined.")
+    checked(page)  # the page with the error beside its form
+    page.get_by_role("button", name="Acknowledge referral").click()
+    expect(page.locator(".referral-status")).to_have_text("Acknowledged")
+    checked(page)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

@@ -146,3 +146,36 @@ def raw_column(table: str, column: str, pk) -> bytes:
         cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608 - test-only names
         value = cursor.fetchone()[0]
     return bytes(value) if value is not None else b""
+
+
+# --- a referral at the agency (the agency side, the portal, the API) ----------------------------------
+
+QUESTION = "Does the child still live with her aunt in Kibera?"
+ANSWER = "Yes, at the same address since March"
+NOTE = "Officer Achieng visited the family on Tuesday"
+
+
+@pytest.fixture
+def sent(plan, counsellor, supervisor):
+    """The police referral of the plan, sent through the portal transport (tests.referrals.world)."""
+    from tests.referrals.world import referral_sent
+
+    return referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
+
+
+def referral_state(referral) -> tuple:
+    """What any step on a referral changes: to compare before and after a step that must change nothing."""
+    from referrals.models import Referral, ReferralEvent, ReferralQuestion
+
+    fresh = Referral.objects.get(pk=referral.pk)
+    return (
+        fresh.status,
+        fresh.outcome_kind_id,
+        fresh.updated_at,
+        ReferralEvent.objects.filter(referral=referral).count(),
+        list(
+            ReferralQuestion.objects.filter(referral=referral)
+            .order_by("asked_at")
+            .values_list("answered_at", flat=True)
+        ),
+    )

@@ -3,7 +3,8 @@
 A case's referral plan and its decisions belong to whoever may see the case: its counsellor and
 the line's supervisors (a colleague or another line's supervisor gets 404). Deciding a plan's
 approval, and marking the SOP's notice seen, are for a supervisor of the line (deciding: one who
-did not ask). Authority users see their agency's inbox only; the resource list is for counsellors
+did not ask). Authority users see their agency's inbox only, and in the portal only referrals sent
+to that agency (another agency's is a 404 on every portal URL); the resource list is for counsellors
 and supervisors; signposting is written on a conversation by the person holding it.
 """
 
@@ -140,3 +141,77 @@ expect(
     data={"decision": "approve", "reason": "Agreed"},
     outcomes=signed_in(403, supervisor=_plan_redirect(), far_supervisor=404),
 )
+
+
+# --- the agency portal: the authority user's own agency only -------------------------------------
+
+PORTAL_QUESTION = "Is the aunt still at the Kibera address?"
+
+
+@pytest.fixture
+def matrix_portal_sent(matrix_referral_world, counsellor, supervisor, authority):
+    """The police and social-services referrals sent; the matrix's authority user works for the police."""
+    from referrals.services.agencies import agency_membership_set
+    from tests.referrals.world import referral_sent
+
+    plan = matrix_referral_world[1]
+    police = referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
+    social = referral_sent(plan["ke-childrens-services-nairobi"], counsellor=counsellor, supervisor=supervisor)
+    agency_membership_set(actor=None, user=authority, agency=police.agency)
+    return police, social
+
+
+@pytest.fixture
+def matrix_portal_referral(matrix_portal_sent):
+    return matrix_portal_sent[0].pk
+
+
+@pytest.fixture
+def matrix_portal_foreign(matrix_portal_sent):
+    """A referral sent to another agency than the authority user's."""
+    return matrix_portal_sent[1].pk
+
+
+def _portal_question(referral, counsellor, matrix_protected):
+    from referrals.services import referral_question_ask
+
+    matrix_protected.add(PORTAL_QUESTION)
+    return referral_question_ask(actor=counsellor, referral=referral, text=PORTAL_QUESTION).pk
+
+
+@pytest.fixture
+def matrix_portal_question(matrix_portal_sent, counsellor, matrix_protected):
+    return _portal_question(matrix_portal_sent[0], counsellor, matrix_protected)
+
+
+@pytest.fixture
+def matrix_portal_foreign_question(matrix_portal_sent, counsellor, matrix_protected):
+    return _portal_question(matrix_portal_sent[1], counsellor, matrix_protected)
+
+
+PORTAL_STEPS = (
+    ("portal_acknowledge", "acknowledge/", {}),
+    ("portal_accept", "accept/", {"note": "Taken on by the desk"}),
+    ("portal_decline", "decline/", {"reason": "Outside our county"}),
+    ("portal_update", "updates/", {"outcome": "investigation_opened", "note": "Officer assigned"}),
+    ("portal_ask", "questions/", {"text": "Which school does she go to?"}),
+    ("portal_answer", "questions/{%s}/answer/", {"text": "She is safe tonight"}),
+)
+
+for key, foreign in (("portal_referral", False), ("portal_foreign", True)):
+    mine = 404 if foreign else 200
+    expect(
+        "referrals:portal_referral",
+        "get",
+        f"/authority/referrals/{{{key}}}/",
+        outcomes=signed_in(403, authority=mine),
+    )
+    question = "portal_foreign_question" if foreign else "portal_question"
+    for name, step, data in PORTAL_STEPS:
+        expect(
+            f"referrals:{name}",
+            "post",
+            f"/authority/referrals/{{{key}}}/" + (step % question if "%s" in step else step),
+            data=data,
+            outcomes=signed_in(403, authority=404 if foreign else redirect("/authority/referrals/")),
+        )

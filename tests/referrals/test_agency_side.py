@@ -28,19 +28,10 @@ from referrals.services import (
 )
 from referrals.services.events import ReferralError
 from referrals.services.referrals import referral_withdraw
-from tests.referrals.conftest import CHILD_PHONE, PERPETRATOR_HANDLE, raw_column
+from tests.referrals.conftest import ANSWER, CHILD_PHONE, NOTE, PERPETRATOR_HANDLE, QUESTION, raw_column
 from tests.referrals.world import agency_user, referral_sent
 
 pytestmark = pytest.mark.django_db
-
-QUESTION = "Does the child still live with her aunt in Kibera?"
-ANSWER = "Yes, at the same address since March"
-NOTE = "Officer Achieng visited the family on Tuesday"
-
-
-@pytest.fixture
-def sent(plan, counsellor, supervisor):
-    return referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ QUESTION = "Is the child safe at home tonight?"
 
 
 @pytest.fixture
-def referral_a(plan, counsellor, supervisor):
-    return referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
+def referral_a(sent):
+    return sent
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ import uuid
 
 import pytest
 
-from referrals.models import Referral, ReferralEvent, ReferralQuestion
+from referrals.models import Referral
 from tests.referrals.api.conftest import QUESTION, ApiClient, make_key, problem_of
+from tests.referrals.conftest import referral_state
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +24,15 @@ ENDPOINTS = [
 ]
 
 
-def _state(referral):
-    fresh = Referral.objects.get(pk=referral.pk)
-    return (
-        fresh.status,
-        fresh.updated_at,
-        ReferralEvent.objects.filter(referral=referral).count(),
-        list(ReferralQuestion.objects.filter(referral=referral).values_list("answered_at", flat=True)),
-    )
-
-
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])
 def test_agency_a_cannot_reach_agency_b_referral(api_a, referral_a, referral_b, question_b, method, path, body):
-    before = _state(referral_b)
+    before = referral_state(referral_b)
     url = f"/api/v1/referrals/{referral_b.pk}/" + path.format(question=question_b.pk)
     response = getattr(api_a, method)(url, body) if method == "post" else api_a.get(url)
     problem_of(response, 404)
     text = response.content.decode()
     assert str(referral_b.case.reference) not in text and QUESTION not in text
-    assert _state(referral_b) == before
+    assert referral_state(referral_b) == before
     # The same answer as for a referral that does not exist at all.
     made_up = f"/api/v1/referrals/{uuid.uuid4()}/" + path.format(question=uuid.uuid4())
     other = getattr(api_a, method)(made_up, body) if method == "post" else api_a.get(made_up)
@@ -49,10 +40,10 @@ def test_agency_a_cannot_reach_agency_b_referral(api_a, referral_a, referral_b, 
 
 
 def test_agency_a_cannot_answer_b_question_through_its_own_referral(api_a, referral_a, referral_b, question_b):
-    before = _state(referral_b)
+    before = referral_state(referral_b)
     url = f"/api/v1/referrals/{referral_a.pk}/questions/{question_b.pk}/answer/"
     problem_of(api_a.post(url, {"text": "Answered by the wrong agency"}), 404)
-    assert _state(referral_b) == before
+    assert referral_state(referral_b) == before
 
 
 def test_each_agency_lists_only_its_own(api_a, api_b, referral_a, referral_b):
