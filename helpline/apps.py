@@ -12,7 +12,10 @@ class HelplineConfig(AppConfig):
     verbose_name = _("Helpline")
 
     def ready(self):
-        from helpline import actions  # noqa: F401 - registers the audit actions helpline emits
+        from helpline import (
+            actions,  # noqa: F401 - registers the audit actions helpline emits
+            lookups,  # noqa: F401 - registers JSONField's has_item (PostgreSQL and SQLite)
+        )
         from helpline.audit.linker import audit_link_pending
         from helpline.models import Role
         from helpline.navigation import nav_register

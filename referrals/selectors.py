@@ -53,12 +53,12 @@ def agencies_search(*, need: str = "", language: str = "", region: str = "") -> 
         ancestors = [".".join(parts[: index + 1]) for index in range(len(parts))]
         matches = Q(needs=[])
         for code in ancestors:
-            matches |= Q(needs__contains=[code])
+            matches |= Q(needs__has_item=code)
         agencies = agencies.filter(matches)
     if language:
-        agencies = agencies.filter(Q(languages=[]) | Q(languages__contains=[language]))
+        agencies = agencies.filter(Q(languages=[]) | Q(languages__has_item=language))
     if region:
-        agencies = agencies.filter(Q(national=True) | Q(regions__contains=[region]))
+        agencies = agencies.filter(Q(national=True) | Q(regions__has_item=region))
     return agencies.order_by("national", "name")
 
 
@@ -66,7 +66,7 @@ def agency_for_referral(*, kind: str, region: str | None) -> Agency | None:
     """The agency of ``kind`` covering ``region``, falling back to the national one of that kind."""
     agencies = Agency.objects.filter(active=True, kind=kind)
     if region:
-        regional = agencies.filter(regions__contains=[region], national=False).order_by("name").first()
+        regional = agencies.filter(regions__has_item=region, national=False).order_by("name").first()
         if regional is not None:
             return regional
     return agencies.filter(national=True).order_by("name").first()
@@ -234,7 +234,7 @@ def notices_for_supervisor(user) -> list[Notice]:
     if role_of(user) != Role.SUPERVISOR:
         return []
     lines = Staff.objects.filter(user=user).values("lines")
-    staff_targets = Q(notify__contains=["supervisors"]) | Q(notify__contains=["on_call"])
+    staff_targets = Q(notify__has_item="supervisors") | Q(notify__has_item="on_call")
     return list(
         Notice.objects.filter(staff_targets, case__line__in=lines, seen_at__isnull=True)
         .select_related("case__line")

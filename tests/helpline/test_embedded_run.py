@@ -1,16 +1,25 @@
-"""`make run` on the embedded default: SQLite, in-memory layer, in-process worker, demo logins printed."""
+"""`make run` on the embedded default: SQLite, in-memory layer, in-process worker, demo logins printed.
+
+The rest of the suite runs on PostgreSQL; these tests are where SQLite is tried: the demo is
+seeded, every page each demo role can reach by following links is opened, and what differs
+between the two backends (JSON list lookups, helpline.lookups) is queried.
+"""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,4 +100,116 @@ def test_make_run_serves_health_within_a_minute_and_runs_tasks(embedded_server):
             env, f"from django_tasks_db.models import DBTaskResult as R; print(R.objects.get(id='{task_id}').status)"
         )
     assert status_code == "SUCCESSFUL"
+    assert process.poll() is None
+
+
+# --- every page of every demo role, on SQLite ------------------------------------------------
+
+ROLES = ("counsellor", "supervisor", "admin", "authority")
+NOT_FOLLOWED = re.compile(r"logout|/i18n/|^mailto:|^tel:|^#|^javascript:")
+
+
+class _Page(HTMLParser):
+    """The links (``href`` of ``a``, ``hx-get`` of anything) and the CSRF token of one page."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.links, self.csrf = [], ""
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if attrs.get("hx-get"):
+            self.links.append(attrs["hx-get"])
+        if tag == "input" and attrs.get("name") == "csrfmiddlewaretoken":
+            self.csrf = attrs.get("value") or ""
+
+
+def demo_logins(output):
+    """{role: (password, first backup code)} as seed_demo printed them."""
+    logins = {}
+    for role in ROLES:
+        match = re.search(rf"user {role}\s+password (\S+)\s+backup codes \(single use\): (\w+)", output)
+        assert match, f"seed_demo printed no login for {role}"
+        logins[role] = match.groups()
+    return logins
+
+
+def log_in(base, username, password, code):
+    session = requests.Session()
+    page = _Page(session.get(f"{base}/login/", timeout=10).text)
+    data = {"csrfmiddlewaretoken": page.csrf, "username": username, "password": password}
+    response = session.post(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}, timeout=10)
+    assert "/2fa/verify/" in response.url, response.status_code
+    data = {"csrfmiddlewaretoken": _Page(response.text).csrf, "token": code}
+    response = session.post(response.url, data=data, headers={"Referer": response.url}, timeout=10)
+    assert "/2fa/" not in response.url and "/login/" not in response.url, response.status_code
+    return session
+
+
+def crawl(base, session, limit=600):
+    """Every page reachable from / by GET links (admin filters and sort orders left out): {path: status}."""
+    statuses, todo = {}, ["/"]
+    while todo and len(statuses) < limit:
+        path = todo.pop(0)
+        if path in statuses:
+            continue
+        response = session.get(f"{base}{path}", timeout=30)
+        statuses[path] = response.status_code
+        if response.status_code >= 400 or "text/html" not in response.headers.get("Content-Type", ""):
+            continue
+        for link in _Page(response.text).links:
+            parts = urlsplit(urljoin(f"{base}{path}", link))
+            if NOT_FOLLOWED.search(link) or f"{parts.scheme}://{parts.netloc}" != base:
+                continue
+            if parts.path.startswith("/static/") or (parts.path.startswith("/admin/") and parts.query):
+                continue
+            todo.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return statuses
+
+
+def test_every_page_of_every_demo_role_opens_on_sqlite(embedded_server):
+    port, env, log, process = embedded_server
+    wait_for_health(port, time.monotonic() + 60)
+    base = f"http://127.0.0.1:{port}"
+    log.seek(0)
+    logins = demo_logins(log.read())
+
+    # The demo's cases were given referral proposals (the SOP chose an agency by region on SQLite).
+    proposed = shell(env, "from referrals.models import Referral as R; print(R.objects.exclude(agency=None).count())")
+    assert int(proposed) >= 1
+    # JSON list lookups on SQLite: whole items only, the same answers as PostgreSQL's @> (tests/referrals).
+    found = shell(
+        env,
+        "from referrals.models import Agency as A; "
+        "print(A.objects.filter(regions__has_item='KE-047').count(), "
+        "A.objects.filter(regions__has_item='KE-04').count(), "
+        "sum('KE-047' in a.regions for a in A.objects.all()))",
+    ).split()
+    assert found[0] == found[2] != "0" and found[1] == "0"
+
+    pages = {}
+    for role, (password, code) in logins.items():
+        session = log_in(base, role, password, code)
+        statuses = crawl(base, session)
+        failed = {path: status for path, status in statuses.items() if status >= 400}
+        assert not failed, f"{role}: {failed}"
+        pages[role] = set(statuses)
+        if role in ("counsellor", "supervisor"):
+            # The resource list searches the JSON lists of needs, languages and regions.
+            response = session.get(
+                f"{base}/referrals/resources/?need=violence.ocsea.sextortion&region=KE-047", timeout=10
+            )
+            assert response.status_code == 200 and "Nairobi County Police" in response.text
+            for query in ("language=sw", "region=KE-001", "need=violence&language=en&region=KE-047"):
+                assert session.get(f"{base}/referrals/resources/?{query}", timeout=10).status_code == 200, query
+            response = session.get(f"{base}/cases/?category=violence.ocsea", timeout=10)
+            assert response.status_code == 200
+    assert {"/console/", "/cases/"} <= pages["counsellor"]
+    assert any(path.startswith("/referrals/case/") for path in pages["counsellor"])  # the proposals are linked
+    assert {"/supervisor/", "/referrals/attention/"} <= pages["supervisor"]
+    assert "/authority/" in pages["authority"]
+    assert len([path for path in pages["admin"] if path.endswith("/add/")]) >= 10
     assert process.poll() is None

@@ -243,3 +243,13 @@ def test_a_resource_search_naming_no_real_conversation_still_answers_without_a_s
     response = client.get("/referrals/resources/?contact=not-a-conversation&region=KE-047")
     assert response.status_code == 200
     assert b"/signpost/" not in response.content and b"not-a-conversation" not in response.content
+
+
+def test_has_item_matches_whole_items_of_a_json_list(police, national_police):
+    # The lookup behind the searches above (helpline.lookups); tests/helpline/test_embedded_run.py runs it on SQLite.
+    assert list(Agency.objects.filter(regions__has_item="KE-047")) == [police]
+    assert not Agency.objects.filter(regions__has_item="KE-04").exists()  # an item, not a prefix of one
+    assert not Agency.objects.filter(regions__has_item='KE-047"]').exists()  # a value, never JSON text
+    assert set(Agency.objects.exclude(regions__has_item="KE-047")) == {national_police}
+    with pytest.raises(TypeError):
+        Agency.objects.filter(regions__has_item=["KE-047"])
