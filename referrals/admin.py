@@ -4,31 +4,45 @@ Regions, languages, needs and fields are typed as plain lists ("KE-047, KE-001")
 delivery settings and secrets as one ``name = value`` per line. Secrets are
 write-only: the box is always empty, typing a value replaces that one secret,
 and the view is marked so that Django's error reports leave them out. Agencies are
-never deleted (referrals point at them): switch one off instead. API keys are made, rotated
+never deleted (referrals point at them): switch one off instead. **Preview** (htmx, the unsaved
+form) shows what the agency would receive for the demo case (referrals.demo), in its transport's
+own format (its ``render()``), cut to the fields the form selects; nothing real is in it, and
+its secrets are never read. API keys are made, rotated
 and revoked here through referrals.services.api_keys; a new secret is shown once.
 """
+
+import logging
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from helpline.admin.lines import adopt
 from helpline.models import Role
-from referrals.document_fields import SHAREABLE_FIELDS
+from referrals.demo import demo_document
+from referrals.document_fields import SHAREABLE_FIELDS, field_paths_expand
 from referrals.models import Agency, AgencyMembership, ApiKey, ApiScope, OutcomeKind
 from referrals.services.agencies import PLAIN_FIELDS, agency_clean, agency_create, agency_membership_set, agency_update
 from referrals.services.agency_side import outcome_kind_save
 from referrals.services.api_keys import api_key_create, api_key_revoke, api_key_rotate
-from referrals.transports import transports_registered
+from referrals.transports import DeliveryError, DeliveryRequest, transport_get, transports_registered
+
+logger = logging.getLogger(__name__)
 
 REASON_HELP = _("Kept in the audit trail with who made the change.")
+# Stands for a secret kept on the agency when its configuration is checked (long enough for any
+# length rule, so a kept signing secret passes like the one stored), without reading the real one.
+KEPT_SECRET = "kept-" + "k" * 59
 
 
 class ListField(forms.CharField):
@@ -143,7 +157,7 @@ class AgencyForm(forms.ModelForm):
         secrets = dict(cleaned.get("secrets") or {})
         if self.instance.pk is not None and values.get("transport") == self.instance.transport:
             # Secrets not typed again are kept: count them as present without reading them here.
-            secrets = {name: "kept" for name in self._secret_names()} | {k: v for k, v in secrets.items() if v}
+            secrets = {name: KEPT_SECRET for name in self._secret_names()} | {k: v for k, v in secrets.items() if v}
         try:
             agency_clean(values, secrets=secrets)
         except ValidationError as error:
@@ -170,6 +184,18 @@ class AgencyAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        preview = self.admin_site.admin_view(never_cache(require_POST(self.preview_view)))
+        return [path("preview/", preview, name="referrals_agency_preview"), *super().get_urls()]
+
+    @method_decorator(sensitive_post_parameters("secrets"))
+    def preview_view(self, request):
+        """The sample for the form as it stands (htmx): the demo case's document, cut to the fields
+        chosen, rendered by the chosen transport. A configuration it cannot use is a message, never a 500."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/referrals/agency/preview.html", _preview(request))
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         values = {key: data[key] for key in PLAIN_FIELDS if key in data}
@@ -192,6 +218,46 @@ class AgencyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _preview(request) -> dict:
+    post = request.POST
+    try:
+        transport = transport_get(str(post.get("transport", "")))
+    except LookupError:
+        return {"problems": [_("Choose a delivery method.")]}
+    try:
+        config = PairsField().to_python(post.get("transport_config", ""))
+        typed = PairsField().to_python(post.get("secrets", ""))
+    except ValidationError as error:
+        return {"problems": error.messages}
+    # Secrets kept on the agency count as present (never read); typed ones are checked, never rendered.
+    try:
+        agency = Agency.objects.filter(pk=uuid.UUID(str(post.get("agency", "")))).only("transport").first()
+    except ValueError:
+        agency = None
+    kept = agency is not None and agency.transport == transport.name
+    checked = {name: KEPT_SECRET for name in transport.secret_fields if kept} | {k: v for k, v in typed.items() if v}
+    problems = transport.validate_config(config, checked)
+    if problems:
+        return {"problems": problems, "transport": transport}
+    secrets = {name: "preview" for name in checked}
+    fields = sorted(field_paths_expand(post.getlist("fields")))
+    document = demo_document(agency_code=post.get("code", ""), agency_name=post.get("name", ""), fields=fields)
+    request_ = DeliveryRequest(document=document, idempotency_key="preview", config=config, secrets=secrets)
+    try:
+        rendered = transport.render(request_)
+    except DeliveryError as error:
+        return {"problems": [error.reason], "transport": transport}
+    except Exception:  # noqa: BLE001 - a sample that cannot be built is a message on the page, not a 500
+        logger.exception("Agency preview: the %s transport could not render the demo case", transport.name)
+        return {"problems": [_("This delivery method could not build a sample. Tell a developer.")]}
+    return {
+        "transport": transport,
+        "rendered": rendered,
+        "body": rendered.body.decode("utf-8", "replace"),
+        "fields": [SHAREABLE_FIELDS[path][0] for path in fields],
+    }
 
 
 class MembershipForm(forms.ModelForm):

@@ -165,6 +165,27 @@ def _report_remove(facts: dict, case, fields: set[str]) -> dict:
     return block
 
 
+def document_cut(document: dict, fields) -> dict:
+    """A full document cut to the fields an agency may receive (the envelope always stays), as building one
+    for that agency cuts it: for the sample the agency configuration page shows (referrals.demo)."""
+    allowed = field_paths_expand(fields)
+    cut: dict = {}
+    for key, value in document.items():
+        if key in ENVELOPE_KEYS:
+            cut[key] = value
+        elif key == "people":
+            people = [{name: item for name, item in person.items() if f"people.{name}" in allowed} for person in value]
+            if any(people):
+                cut[key] = [person for person in people if person]
+        elif isinstance(value, dict):
+            part = {name: item for name, item in value.items() if f"{key}.{name}" in allowed}
+            if part:
+                cut[key] = part
+        elif key in allowed:
+            cut[key] = value
+    return cut
+
+
 def document_encode(document: dict) -> str:
     """The JSON text sealed as sent (stable key order, so the same document encodes the same)."""
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

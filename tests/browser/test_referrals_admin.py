@@ -25,3 +25,34 @@ def test_every_agency_page_a_manager_opens(manager_page, live_server_url, demo_l
     ]:
         visit(manager_page, live_server_url + path)
         check_page(manager_page, path)
+
+
+def test_the_agency_form_previews_what_the_agency_would_receive_before_saving(
+    manager_page,  # noqa: F811
+    live_server_url,
+    demo_line,
+):
+    from playwright.sync_api import expect
+
+    from referrals.models import Agency
+
+    page = manager_page
+    visit(page, f"{live_server_url}/admin/referrals/agency/add/")
+    page.get_by_label("Delivery method").select_option("webhook")
+    page.get_by_label("Delivery settings").fill("url = http://police.example/hook")
+    page.get_by_role("button", name="Preview").click()
+    problems = page.locator(".agency-preview-problems")
+    expect(problems).to_contain_text("cannot be used")
+    check_page(page, "agency preview refused")
+
+    page.get_by_label("Delivery settings").fill("url = https://police.example/hook")
+    page.get_by_label("Replace secrets").fill("signing_secret = a-long-enough-signing-secret")
+    page.get_by_label("Child: age band").check()
+    page.get_by_label("Incident: summary").check()
+    page.get_by_role("button", name="Preview").click()
+    sample = page.locator(".agency-preview-body")
+    expect(sample).to_contain_text('"age_band":"13-15"')
+    expect(sample).to_contain_text("Demo summary")
+    expect(sample).not_to_contain_text("a-long-enough-signing-secret")
+    check_page(page, "agency preview")
+    assert not Agency.objects.exists()  # nothing was saved

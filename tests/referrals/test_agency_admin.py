@@ -35,6 +35,18 @@ def agency_form(**changes):
     return data
 
 
+def signed_agency_form(agency, transport, secret):
+    return agency_form(
+        code=agency.code,
+        name=agency.name,
+        kind="police",
+        transport=transport,
+        transport_config="url = https://police.example/hook",
+        secrets=f"signing_secret = {secret}",
+        fields=["child.age_band"],
+    )
+
+
 def test_an_administrator_adds_an_agency_through_the_service(admin_client, admin_user):
     response = admin_client.post("/admin/referrals/agency/add/", agency_form())
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -58,15 +70,7 @@ def test_a_secret_typed_in_is_stored_sealed_and_the_change_page_never_shows_it(a
 
     transport_register(_Signed())
     url = f"/admin/referrals/agency/{police.pk}/change/"
-    data = agency_form(
-        code=police.code,
-        name=police.name,
-        kind="police",
-        transport="test-signed",
-        transport_config="url = https://police.example/hook",
-        secrets="signing_secret = typed-secret-9876",
-        fields=["child.age_band"],
-    )
+    data = signed_agency_form(police, "test-signed", "typed-secret-9876")
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     agency = Agency.objects.get(pk=police.pk)
@@ -92,3 +96,14 @@ def test_membership_is_set_through_the_service(admin_client, authority, police):
 def test_agencies_cannot_be_deleted(admin_client, police):
     response = admin_client.get(f"/admin/referrals/agency/{police.pk}/delete/")
     assert response.status_code == 403
+
+
+def test_a_webhook_agency_is_saved_again_without_typing_its_signing_secret(admin_client, police):
+    url = f"/admin/referrals/agency/{police.pk}/change/"
+    data = signed_agency_form(police, "webhook", "a-long-enough-signing-secret")
+    assert admin_client.post(url, data).status_code == 302
+    data.update(secrets="", name="Renamed")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    agency = Agency.objects.get(pk=police.pk)
+    assert agency.name == "Renamed" and agency_secrets(agency) == {"signing_secret": "a-long-enough-signing-secret"}
