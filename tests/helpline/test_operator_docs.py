@@ -33,3 +33,14 @@ def test_every_registered_audit_action_is_described():
         if f"`{name}`" not in text and not (f"`.{last}`" in text and f"`{prefix}." in text):
             missing.append(name)
     assert missing == []
+
+
+def test_every_screenshot_a_page_shows_exists():
+    # `make screenshots` renames and removes files as pages come and go (tests/browser/screenshots.py).
+    missing = [
+        f"{page.name}: {name}"
+        for page in DOCS.glob("*.md")
+        for name in re.findall(r"screenshots/([\w.-]+\.png)", page.read_text())
+        if not (DOCS / "screenshots" / name).exists()
+    ]
+    assert missing == []
