@@ -28,6 +28,10 @@ REFERRAL_ESCALATED = action_register("referral.escalated", _("Overdue referral e
 # What the SOP proposes besides referrals (referrals.services.steps).
 NOTICE_RAISED = action_register("notice.raised", _("Supervisors alerted by the SOP about a case"))
 NOTICE_SEEN = action_register("notice.seen", _("SOP alert marked seen by a supervisor"))
+NOTICE_CAREGIVER_WITHHELD = action_register(
+    "notice.caregiver_withheld",
+    _("SOP notice no longer suggests telling a caregiver recorded as the alleged perpetrator"),
+)
 OFFER_PROPOSED = action_register("offer.proposed", _("Offer to the child proposed by the SOP"))
 OFFER_LINK_OBTAINED = action_register("offer.link_obtained", _("Report Remove link obtained for the child"))
 CONTACT_SIGNPOSTED = action_register("contact.signposted", _("Agency signposted on a contact"))

@@ -38,6 +38,7 @@ STAFF_TARGETS = ("supervisors", "on_call")
 REPORT_REMOVE = "report_remove"
 REPORT_REMOVE_RANGES = ("13-15", "16-17")
 UNDER_13 = "under-13"
+ADULT = "18+"
 
 
 def steps_propose(*, case, proposals, facts: dict) -> dict:
@@ -54,6 +55,8 @@ def steps_propose(*, case, proposals, facts: dict) -> dict:
             if offer is not None:
                 offered.append(offer)
             still_offered.add((proposal.rule_id, proposal.offer))
+    if protect:
+        _notices_protect(case)
     for offer in Offer.objects.filter(case=case, status=OfferStatus.PROPOSED):
         if (offer.rule_id, offer.offer) not in still_offered:
             offer.status = OfferStatus.WITHDRAWN
@@ -87,6 +90,21 @@ def _notice_raise(case, proposal, *, protect: bool) -> Notice | None:
     if "on_call" in targets:
         supervisors_notice_email(notice=notice)
     return notice
+
+
+def _notices_protect(case) -> None:
+    """A notice raised before a caregiver was recorded as the alleged perpetrator stops suggesting
+    telling them (the plan and the timeline read ``notify``), whether or not its rule still fires."""
+    for notice in Notice.objects.filter(case=case, notify__contains=["caregiver"]).select_for_update():
+        notice.notify = [target for target in notice.notify if target != "caregiver"]
+        if "notify.caregiver" not in notice.withheld:
+            notice.withheld = [*notice.withheld, "notify.caregiver"]
+        notice.save(update_fields=["notify", "withheld"])
+        audit_record(
+            action=actions.NOTICE_CAREGIVER_WITHHELD,
+            record=notice,
+            details={"case": case.pk, "rule": notice.rule_id, "notify": notice.notify},
+        )
 
 
 def _offer_propose(case, proposal) -> Offer | None:
@@ -137,7 +155,7 @@ def notice_mark_seen(*, actor, notice: Notice) -> Notice:
 
 
 def offer_age_range(facts: dict) -> str:
-    """The Report Remove age range the case's facts give: 13-15, 16-17, under-13, or "" when unknown."""
+    """The Report Remove age range the case's facts give: 13-15, 16-17, under-13, 18+, or "" when unknown."""
     band, age = facts.get("age_band"), facts.get("age")
     if isinstance(age, int) and not isinstance(age, bool):
         if age < 13:
@@ -146,11 +164,13 @@ def offer_age_range(facts: dict) -> str:
             return "13-15"
         if age <= 17:
             return "16-17"
-        return ""
+        return ADULT
     if band in REPORT_REMOVE_RANGES:
         return band
     if band in ("0-5", "6-9", "10-12"):
         return UNDER_13
+    if band == ADULT:
+        return ADULT
     return ""
 
 
@@ -173,6 +193,11 @@ def _offer_prepare(*, actor, offer: Offer, age_range: str) -> tuple[Offer, Agenc
         raise ReferralError(
             _("Report Remove through the helpline is for children aged 13 to 17; the child's age is under 13.")
         )
+    if known == ADULT:
+        # Never an age the IWF does not take: the case says 18 or older, whatever range is chosen.
+        raise ReferralError(
+            _("Report Remove through the helpline is for children aged 13 to 17; the case records them as 18 or older.")
+        )
     if age_range not in REPORT_REMOVE_RANGES:
         raise ReferralError(_("Choose the child's age range: 13 to 15, or 16 to 17."))
     agency = offer_agency()
@@ -190,6 +215,8 @@ def _offer_prepare(*, actor, offer: Offer, age_range: str) -> tuple[Offer, Agenc
 @transaction.atomic
 def _offer_link_store(*, actor, offer: Offer, link: str) -> Offer:
     offer = Offer.objects.select_for_update(of=("self",)).select_related("case__data_key").get(pk=offer.pk)
+    if offer.status == OfferStatus.READY:
+        return offer  # two clicks at once: the first link stands, audited once (the IWF gave the same one)
     seal(offer, "link", link)
     offer.status = OfferStatus.READY
     offer.link_at = timezone.now()

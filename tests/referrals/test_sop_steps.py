@@ -287,3 +287,69 @@ def test_without_a_perpetrator_caregiver_the_plan_suggests_telling_the_caregiver
     assert not mail.outbox
     plan = login_verified(client, counsellor).get(f"/referrals/case/{case.pk}/").content.decode()
     assert "The SOP suggests telling the child" in plan
+
+
+# --- review: what an attacker or a careless user tries ----------------------------------------------
+
+ALWAYS_OFFER_SOP = (
+    "sop: offer\nrules:\n  - id: offer\n    when: {risk_at_least: medium}\n    then: [{offer: report_remove}]\n"
+)
+
+
+def test_no_hand_off_for_someone_the_case_records_as_18_or_older(
+    counsellor, demo_line, taxonomy, regions, agencies, iwf, iwf_stand_in, client
+):
+    sop_import(actor=None, line=demo_line, text=ALWAYS_OFFER_SOP, activate=True)
+    adult = imagery_case(counsellor, demo_line, age_band="18+")
+    referrals_propose(case_id=adult.pk)
+    offer = Offer.objects.get(case=adult)
+    browser = login_verified(client, counsellor)
+    plan = browser.get(f"/referrals/case/{adult.pk}/").content.decode()
+    assert "Get the Report Remove link" not in plan and "18 or older" in plan
+    page = browser.post(f"/referrals/offers/{offer.pk}/link/", {"age_range": "16-17"}, follow=True).content.decode()
+    assert "18 or older" in page
+    assert not iwf_stand_in.calls("/report-remove")
+    assert Offer.objects.get(pk=offer.pk).reference == ""
+
+
+def test_a_notice_recorded_before_the_caregiver_was_named_the_alleged_perpetrator_stops_suggesting_telling_them(
+    counsellor, demo_line, taxonomy, regions, agencies, client
+):
+    from cases.services.people import case_person_add
+
+    sop_import(
+        actor=None,
+        line=demo_line,
+        text="sop: tell\nrules:\n  - id: tell\n    when: {risk_at_least: medium}\n"
+        "    then: [{notify: [supervisors, caregiver]}]\n",
+        activate=True,
+    )
+    case = imagery_case(counsellor, demo_line)
+    referrals_propose(case_id=case.pk)
+    assert Notice.objects.get(case=case).notify == ["supervisors", "caregiver"]
+    case_person_add(actor=staff_of(counsellor), case=case, role="alleged_perpetrator", relationship="parent")
+    referrals_propose(case_id=case.pk)  # what the facts' change does (referrals.receivers)
+    referrals_propose(case_id=case.pk)
+
+    notice = Notice.objects.get(case=case)
+    assert notice.notify == ["supervisors"] and notice.withheld == ["notify.caregiver"]
+    assert AuditEvent.objects.filter(action="notice.caregiver_withheld").count() == 1
+    plan = login_verified(client, counsellor).get(f"/referrals/case/{case.pk}/").content.decode()
+    assert "suggests telling the child" not in plan
+    assert "caregiver" not in " ".join(entry.title for entry in steps_timeline(case))
+
+
+def test_a_link_stored_twice_at_once_is_kept_and_audited_once(
+    counsellor, demo_line, taxonomy, regions, agencies, active_sop, iwf, iwf_stand_in
+):
+    from referrals.services.steps import _offer_link_store
+
+    case = imagery_case(counsellor, demo_line)
+    referrals_propose(case_id=case.pk)
+    stale = Offer.objects.get(case=case)  # both clicks read the offer before either stored its link
+    offer_link_obtain(actor=counsellor, offer=stale, age_range="13-15")
+    first = Offer.objects.get(pk=stale.pk)
+    _offer_link_store(actor=counsellor, offer=stale, link="https://iwf.example/other")
+    again = Offer.objects.get(pk=stale.pk)
+    assert again.link_at == first.link_at
+    assert AuditEvent.objects.filter(action="offer.link_obtained").count() == 1
