@@ -163,6 +163,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "role", None) == Role.SUPERVISOR:
             await self._forward(event)
 
+    async def todo_changed(self, event):
+        # Something waiting for this person (staff_id) or for their lines' team (line_id): helpline.todo.
+        await self._forward(event)
+
     async def survey_start(self, event):
         """The child's survey is theirs alone: the console is not told."""
 

@@ -45,6 +45,9 @@ REFERRAL_UPDATE_RECORDED = action_register("referral.update_recorded", _("Referr
 REFERRAL_OUTCOME_RECORDED = action_register("referral.outcome_recorded", _("Referral outcome recorded (closed)"))
 REFERRAL_QUESTION_ASKED = action_register("referral.question_asked", _("Question asked about a referral"))
 REFERRAL_QUESTION_ANSWERED = action_register("referral.question_answered", _("Question about a referral answered"))
+REFERRAL_QUESTION_READ = action_register(
+    "referral.question_read", _("An agency's question about a referral read by the helpline")
+)
 REFERRAL_SHARED_READ = action_register("referral.shared_read", _("Referral read by its agency (what was shared)"))
 OUTCOME_KIND_SAVED = action_register("outcome_kind.saved", _("Referral outcome list changed"))
 

@@ -17,6 +17,7 @@ class ReferralsConfig(AppConfig):
         from helpline.navigation import nav_register
         from helpline.panes import console_pane_register
         from helpline.periodic import periodic_register
+        from helpline.todo import console_todo_register
         from referrals import (
             actions,  # noqa: F401 - registers the audit actions of this app
             outbox,  # noqa: F401 - registers the referral outbox
@@ -28,6 +29,7 @@ class ReferralsConfig(AppConfig):
         from referrals.receivers import receivers_connect
         from referrals.selectors import notices_for_supervisor, referral_timeline, steps_timeline
         from referrals.services.api_keys import idempotent_requests_expire
+        from referrals.todo import agency_question_items
         from referrals.transports import transport_register
 
         nav_register(role=Role.AUTHORITY, label=_("Referrals inbox"), url_name="referrals:inbox", order=10)
@@ -43,4 +45,5 @@ class ReferralsConfig(AppConfig):
             name="sop_notices", template="referrals/notice_alert.html", rows=notices_for_supervisor
         )
         console_pane_register(**PANE)
+        console_todo_register(name="referrals.agency_questions", source=agency_question_items, order=10)
         case_overdue_register(name="referral_acknowledgement", condition=case_has_overdue_referral)

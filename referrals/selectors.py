@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +20,15 @@ from helpline.vault.services import unseal
 from helpline.vault.values import Shredded
 from referrals import actions
 from referrals.document import document_keys
-from referrals.lifecycle import AGENCY_OPEN, AT_AGENCY, AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION, Status
+from referrals.lifecycle import (
+    AGENCY_OPEN,
+    AT_AGENCY,
+    AWAITING_ACKNOWLEDGEMENT,
+    AWAITING_COMPLETION,
+    QUESTIONS_OPEN,
+    STATUS_LABELS,
+    Status,
+)
 from referrals.models import (
     Agency,
     AgencyMembership,
@@ -475,4 +483,98 @@ def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str)
         "events": events,
         "questions": questions,
         "outcomes": [event for event in events if event["outcome"] is not None],
+    }
+
+
+# --- the agencies' questions, for the helpline ------------------------------------------------
+
+# Who answers for the helpline: the case's counsellor while they still work on its line.
+HELPLINE_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
+
+
+def _owner_present(case_prefix: str) -> Exists:
+    """The case's counsellor is still there to answer: an active account, a console role, on the case's line."""
+    return Exists(
+        Staff.objects.filter(
+            pk=OuterRef(f"{case_prefix}counsellor_id"),
+            user__is_active=True,
+            role__in=HELPLINE_ROLES,
+            lines=OuterRef(f"{case_prefix}line_id"),
+        )
+    )
+
+
+def agency_questions_for_helpline(user) -> QuerySet[ReferralQuestion]:
+    """Questions the agencies asked on referrals of the cases ``user`` may see (answered ones too), oldest first."""
+    if role_of(user) not in HELPLINE_ROLES:
+        return ReferralQuestion.objects.none()
+    return (
+        ReferralQuestion.objects.filter(asked_by_side=Side.AGENCY, referral__case__in=cases_visible_to(user))
+        .select_related("referral__agency", "referral__case__line", "referral__case__counsellor__user")
+        .order_by("asked_at", "pk")
+    )
+
+
+def agency_questions_waiting(user, *, team: bool = False) -> QuerySet[ReferralQuestion]:
+    """The agencies' unanswered questions on referrals still open to questions, that wait for ``user``:
+    on cases they are the counsellor of; for a supervisor also those of their lines' cases whose
+    counsellor is gone (none, deactivated, off the line). ``team``: a supervisor's lines' all, each
+    with ``owner_present`` (whether its case's counsellor is there to answer)."""
+    questions = (
+        agency_questions_for_helpline(user)
+        .filter(answered_at__isnull=True, referral__status__in=QUESTIONS_OPEN)
+        .annotate(owner_present=_owner_present("referral__case__"))
+    )
+    role = role_of(user)
+    if role not in HELPLINE_ROLES:
+        return questions.none()
+    staff = user.staff
+    lines = Q(referral__case__line__in=staff.lines.all())
+    if team:
+        return questions.filter(lines) if role == Role.SUPERVISOR else questions.none()
+    mine = Q(referral__case__counsellor_id=staff.pk, owner_present=True)
+    if role == Role.SUPERVISOR:
+        mine |= lines & Q(owner_present=False)
+    return questions.filter(mine)
+
+
+def agency_question_recipients(referral: Referral) -> list[int]:
+    """Whom an agency's question on ``referral`` waits for (staff ids): the case's counsellor while they are
+    there to answer, else every active supervisor of the case's line."""
+    case = referral.case
+    owner = Staff.objects.filter(
+        pk=case.counsellor_id, user__is_active=True, role__in=HELPLINE_ROLES, lines=case.line_id
+    ).values_list("pk", flat=True)
+    if case.counsellor_id is not None and owner.exists():
+        return [case.counsellor_id]
+    supervisors = Staff.objects.filter(role=Role.SUPERVISOR, lines=case.line_id, user__is_active=True)
+    return sorted(supervisors.values_list("pk", flat=True))
+
+
+def agency_question_read(*, user, question: ReferralQuestion) -> dict:
+    """One agency question for the helpline, unsealed and audited (``referral.question_read``): its text,
+    its answer if there is one, whether it can still be answered. ``question`` comes from
+    ``agency_questions_for_helpline(user)``; anything else is PermissionDenied."""
+    if not agency_questions_for_helpline(user).filter(pk=question.pk).exists():
+        raise PermissionDenied
+    referral = question.referral
+    answered = question.answered_at is not None
+    audit_record(
+        action=actions.REFERRAL_QUESTION_READ,
+        actor=user,
+        record=referral,
+        details={"agency": referral.agency.code, "question": str(question.pk), "case": referral.case_id},
+    )
+    return {
+        "question": question,
+        "referral": referral,
+        "case": referral.case,
+        "agency": referral.agency,
+        "text": _text(question, "text"),
+        "asked_at": question.asked_at,
+        "asked_by": question.asked_by.user.get_username() if question.asked_by else "",
+        "answer": _text(question, "answer") if answered else "",
+        "answered_at": question.answered_at,
+        "answerable": not answered and referral.status in QUESTIONS_OPEN,
+        "status_label": STATUS_LABELS.get(referral.status, referral.status),
     }

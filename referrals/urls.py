@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals.views import attention, authority, plan, resources, steps
+from referrals.views import attention, authority, plan, questions, resources, steps
 
 app_name = "referrals"
 
@@ -32,4 +32,7 @@ urlpatterns = [
     path("referrals/notices/<uuid:notice_id>/seen/", steps.notice_seen, name="notice_seen"),
     path("referrals/offers/<uuid:offer_id>/link/", steps.offer_link, name="offer_link"),
     path("referrals/approvals/<uuid:approval_id>/decide/", plan.decide, name="decide"),
+    # An agency's question, read and answered by the helpline (referrals.views.questions).
+    path("referrals/questions/<uuid:question_id>/", questions.question, name="question"),
+    path("referrals/questions/<uuid:question_id>/answer/", questions.answer, name="question_answer"),
 ]

@@ -51,6 +51,7 @@ from helpline.services.queue import (
     presence_set,
     risk_flag_decide,
 )
+from helpline.todo import console_todos_for
 
 CONSOLE_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
 # What a counsellor may set themselves to from the console, offline included: they choose it, and see it.
@@ -191,12 +192,20 @@ def _pane_context(request, contact, *, reply_body=None, reply_error="", opened: 
     }
 
 
+def todo_context(request, *, team: bool = False) -> dict:
+    """What waits for the user (helpline.todo), or for their lines' team: each item and whether it is urgent."""
+    now = timezone.now()
+    rows = [{"item": item, "urgent": item.urgent(now)} for item in console_todos_for(request.user, team=team)]
+    return {"todo_rows": rows, "todo_team": team}
+
+
 def _page_context(request) -> dict:
     return {
         "staff": request.user.staff,
         "presences": PRESENCE_CHOICES,
         **_queue_context(request),
         **_mine_context(request),
+        **todo_context(request),
     }
 
 
@@ -242,6 +251,14 @@ def queue(request):
 @never_cache
 def mine(request):
     return render(request, "helpline/console/mine.html", _mine_context(request))
+
+
+@role_required(*CONSOLE_ROLES)
+@require_GET
+@never_cache
+def todo(request):
+    """The "Waiting for you" list (helpline.todo), fetched again on ``todo.changed``."""
+    return render(request, "helpline/console/todo_list.html", todo_context(request))
 
 
 @role_required(*CONSOLE_ROLES)

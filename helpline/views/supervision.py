@@ -30,7 +30,7 @@ from helpline.selectors import (
     with_reply_wait,
 )
 from helpline.services.queue import RoutingError, contact_assign, presence_set
-from helpline.views.console import refused, reply_wait
+from helpline.views.console import refused, reply_wait, todo_context
 
 WAITING_SHOWN = 100
 
@@ -130,6 +130,7 @@ def _page_context(request) -> dict:
         **_board_context(request),
         **_live_context(request),
         **_staff_context(request),
+        **todo_context(request, team=True),
     }
 
 
@@ -176,6 +177,14 @@ def alerts(request):
 @never_cache
 def live(request):
     return render(request, "helpline/supervision/live.html", _live_context(request))
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+@never_cache
+def todo(request):
+    """What waits for the team of the supervisor's lines (helpline.todo): agencies' questions, …"""
+    return render(request, "helpline/console/todo_list.html", todo_context(request, team=True))
 
 
 @role_required(Role.SUPERVISOR)

@@ -38,6 +38,7 @@ from referrals.services.events import (
     referral_move,
     staff_of,
 )
+from referrals.todo import agency_questions_changed
 
 VIA_PORTAL = "portal"
 MAX_QUESTION_LENGTH = 4000
@@ -257,6 +258,9 @@ def referral_question_ask(
     referral.save(update_fields=["updated_at"])
     referral_event_add(referral, kind=QUESTION_EVENTS[side], actor=actor, detail=side, via=via)
     _question_audit(actions.REFERRAL_QUESTION_ASKED, actor=actor, question=question, side=side, via=via)
+    if side == Side.AGENCY:
+        # It waits for the case's counsellor (or the line's supervisors): their console is told, with ids only.
+        agency_questions_changed(referral)
     return question
 
 
@@ -289,6 +293,8 @@ def referral_question_answer(
     referral.save(update_fields=["updated_at"])
     referral_event_add(referral, kind=ANSWER_EVENTS[side], actor=actor, detail=side, via=via)
     _question_audit(actions.REFERRAL_QUESTION_ANSWERED, actor=actor, question=question, side=side, via=via)
+    if side == Side.HELPLINE:
+        agency_questions_changed(referral)  # it leaves the lists it was on
     return question
 
 

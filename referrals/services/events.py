@@ -14,8 +14,9 @@ from helpline.audit.services import audit_record
 from helpline.models import Staff
 from helpline.vault.services import seal
 from referrals import actions
-from referrals.lifecycle import NEEDS_REASON, Status, TransitionRefused, transition_event
+from referrals.lifecycle import NEEDS_REASON, QUESTIONS_OPEN, Status, TransitionRefused, transition_event
 from referrals.models import Referral, ReferralEvent
+from referrals.todo import agency_questions_changed, agency_questions_open_on
 
 MAX_REASON_LENGTH = 2000
 
@@ -127,4 +128,7 @@ def referral_move(
         record=referral,
         details={"from": from_status, "to": to_status, "agency": referral.agency.code, **(audit_details or {})},
     )
+    if from_status in QUESTIONS_OPEN and to_status not in QUESTIONS_OPEN and agency_questions_open_on(referral):
+        # Its open questions can no longer be answered: they leave the consoles' lists.
+        agency_questions_changed(referral)
     return event

@@ -67,11 +67,45 @@ def test_verify_page_with_an_error(page, live_server_url, supervisor):
     checked(page)
 
 
-def test_counsellor_pages(page, live_server_url, chat_endpoint, counsellor):
+def referral_sent_to_police(counsellor, supervisor, demo_line):
+    """The counsellor's case referred to the police, and one of its officers (helpline.todo's questions)."""
+
+    def work():
+        from tests.referrals.world import agency_user, referral_sent, referral_world
+
+        _case, plan = referral_world(counsellor, demo_line)
+        sent = referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
+        return sent, agency_user("officer_a", sent.agency)
+
+    return in_worker_thread(work)
+
+
+def agency_asks(sent, officer, text="Is the child still at the address in Kibera?"):
+    from referrals.services.agency_side import referral_question_ask
+
+    return in_worker_thread(lambda: referral_question_ask(agency=sent.agency, actor=officer, referral=sent, text=text))
+
+
+def test_counsellor_pages(page, live_server_url, chat_endpoint, counsellor, supervisor, demo_line):
     held = children_write(chat_endpoint, counsellor)
+    sent, officer = referral_sent_to_police(counsellor, supervisor, demo_line)
     log_in(page, live_server_url, counsellor, "/console/")
     expect(page.locator("#queue .queue-item")).to_have_count(1)
     checked(page)  # queue and own conversations
+    # An agency asks while the console is open: "Waiting for you" shows it at once (the socket says so).
+    expect(page.locator("#console-connection")).to_have_attribute("data-state", "live")
+    agency_asks(sent, officer)
+    todo = page.locator("#todo")
+    expect(todo.locator(".todo-item")).to_have_count(1)
+    checked(page)  # the console with a waiting question
+    todo.get_by_role("link", name="Read and answer").click()
+    expect(todo.locator(".question-text")).to_contain_text("Kibera")
+    checked(page)  # the question and its answer form, inline
+    todo.get_by_label("Your answer").fill("Yes, with her aunt")
+    todo.get_by_role("button", name="Send the answer").click()
+    expect(todo.get_by_role("status")).to_contain_text("Your answer is on the referral")
+    expect(todo.locator(".todo-item")).to_have_count(0)
+    checked(page)
     page.locator("#mine a[data-opens-pane]").click()
     expect(page.locator("#pane .msg-in")).to_have_count(1)
     checked(page)  # the conversation pane
@@ -81,11 +115,14 @@ def test_counsellor_pages(page, live_server_url, chat_endpoint, counsellor):
     checked(page)  # the new codes
 
 
-def test_supervisor_pages(page, live_server_url, chat_endpoint, counsellor, supervisor):
+def test_supervisor_pages(page, live_server_url, chat_endpoint, counsellor, supervisor, demo_line):
     held = children_write(chat_endpoint, counsellor)
+    sent, officer = referral_sent_to_police(counsellor, supervisor, demo_line)
+    agency_asks(sent, officer)
     log_in(page, live_server_url, supervisor, "/supervisor/")
     expect(page.locator("#sup-board .queue-item")).to_have_count(1)
-    checked(page)  # board, live conversations, team
+    expect(page.locator("#sup-todo .todo-item")).to_contain_text(counsellor.username)
+    checked(page)  # board, live conversations, team, the team's waiting questions
     page.locator("#sup-live .live-item").get_by_role("link", name="Read along").click()
     expect(page.locator("#read-along .msg-in")).to_have_count(1)
     checked(page)

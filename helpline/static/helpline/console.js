@@ -300,6 +300,13 @@
     scrollHistories(target);
     markOpenConversation();
     noticeNewMessages();
+    // Something opened under "Waiting for you" (helpline.todo): take the reader to its heading.
+    if (target && target.classList && target.classList.contains("todo-open")) {
+      var opened = target.querySelector("h2[tabindex], h3[tabindex]");
+      if (opened) {
+        opened.focus();
+      }
+    }
     if (target && (target.id === "pane" || target.id === "read-along")) {
       var heading = target.querySelector("#pane-heading");
       if (heading) {
