@@ -4,15 +4,18 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.machine import MachineEndpointsHandler, OneThreadASGIHandler, http_router  # noqa: E402
+
+django_asgi_app = OneThreadASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.machine import MachineEndpointsHandler, http_router  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from helpline.worker import start_inprocess_worker_if_configured  # noqa: E402
 

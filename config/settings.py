@@ -322,9 +322,12 @@ AXES_ENABLE_ADMIN = False
 
 # Sessions are stored under a keyed hash of their key, never the cookie value (docs/SECURITY.md).
 SESSION_ENGINE = "helpline.session_store"
-# Idle timeout: the session lives this long after the last request.
+# Idle timeout: a session ends this long after the last thing its user did (helpline.middleware).
 SESSION_COOKIE_AGE = env_int("HELPLINE_IDLE_TIMEOUT_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The activity stamp (and so the session row) is written at most once per this many seconds, not
+# on every request; a session therefore ends between the idle timeout and this much later.
+HELPLINE_SESSION_TOUCH_SECONDS = env_int("HELPLINE_SESSION_TOUCH_SECONDS", 60)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,8 +1,17 @@
+"""The staff stack's own middlewares: 2FA on every view, and the idle timeout.
+
+Both are ``sync_and_async_middleware``: they run in whichever mode the chain around
+them runs, so neither forces Django to put a thread hop (an ``async_to_sync`` or
+``sync_to_async`` adapter) into a request. The staff handler (``config.handlers``) runs
+the whole chain and the view in one worker thread, so there they run sync.
+"""
+
 import time
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import alogout, logout
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,8 +25,15 @@ class RequireTwoFactorMiddleware:
     opt out only through ``helpline.access.public`` or ``password_only``.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+            # Django adapts process_view to the handler's mode; a coroutine is called as it is.
+            self.process_view = self._aprocess_view
 
     def __call__(self, request):
         return self.get_response(request)
@@ -26,17 +42,27 @@ class RequireTwoFactorMiddleware:
         access = _access_of(view_func)
         if access == "public":
             return None
-        user = request.user
-        wants_json = request.path.startswith("/api/")
-        if not user.is_authenticated:
-            if wants_json:
-                return JsonResponse({"detail": "Authentication required."}, status=401)
-            return redirect(f"{reverse('helpline:login')}?{urlencode({'next': request.get_full_path()})}")
-        if access == "password_only" or user.is_verified():
+        return _refusal(request, request.user, access)
+
+    async def _aprocess_view(self, request, view_func, view_args, view_kwargs):
+        access = _access_of(view_func)
+        if access == "public":
             return None
+        return _refusal(request, await request.auser(), access)
+
+
+def _refusal(request, user, access):
+    """What a request for a closed view gets from ``user``: None when it may go on."""
+    wants_json = request.path.startswith("/api/")
+    if not user.is_authenticated:
         if wants_json:
-            return JsonResponse({"detail": "Two-factor verification required."}, status=403)
-        return redirect("helpline:two_factor")
+            return JsonResponse({"detail": "Authentication required."}, status=401)
+        return redirect(f"{reverse('helpline:login')}?{urlencode({'next': request.get_full_path()})}")
+    if access == "password_only" or user.is_verified():
+        return None
+    if wants_json:
+        return JsonResponse({"detail": "Two-factor verification required."}, status=403)
+    return redirect("helpline:two_factor")
 
 
 def _access_of(view_func) -> str | None:
@@ -52,27 +78,73 @@ ACTIVE_AT_SESSION_KEY = "helpline_active_at"
 BACKGROUND_HEADER = "X-Helpline-Background"
 
 
-class IdleTimeoutMiddleware:
-    """Log a user out after SESSION_COOKIE_AGE seconds without anything *they* did.
+def idle_allowance() -> int:
+    """Seconds without activity after which a session ends: the idle timeout plus the stamp's interval.
 
-    The session cookie's own expiry is pushed forward by every request, including
-    the refreshes a live console makes by itself when events arrive; those carry
-    the background header and do not count as activity, so an unattended console
-    still ends.
+    The activity stamp is written at most once per ``HELPLINE_SESSION_TOUCH_SECONDS``, so it
+    may be up to that much older than the user's last request; counting it in means nobody
+    is logged out before the full idle timeout, and everyone is by timeout + interval.
+    The session row's own expiry is the same (``helpline.session_store``).
     """
+    return settings.SESSION_COOKIE_AGE + settings.HELPLINE_SESSION_TOUCH_SECONDS
+
+
+class IdleTimeoutMiddleware:
+    """Log a user out after the idle timeout without anything *they* did.
+
+    Requests the user made stamp the session with the time (``ACTIVE_AT_SESSION_KEY``),
+    at most once per ``HELPLINE_SESSION_TOUCH_SECONDS``: the session is written only
+    then (``SESSION_SAVE_EVERY_REQUEST`` is off), not on every request. The refreshes a
+    live console makes by itself when events arrive carry the background header and
+    stamp nothing, so an unattended console still ends.
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if self.async_mode:
+            return self.__acall__(request)
         if request.user.is_authenticated:
-            now = time.time()
-            active_at = request.session.get(ACTIVE_AT_SESSION_KEY)
-            if active_at is not None and now - active_at > settings.SESSION_COOKIE_AGE:
+            verdict = _idle_verdict(request, request.session.get(ACTIVE_AT_SESSION_KEY))
+            if verdict == "expired":
                 logout(request)
                 if request.headers.get("HX-Request"):
-                    # A fragment request: send the whole page to the login form.
-                    return HttpResponse(status=204, headers={"HX-Redirect": reverse("helpline:login")})
-            elif request.headers.get(BACKGROUND_HEADER) != "1":
-                request.session[ACTIVE_AT_SESSION_KEY] = now
+                    return _to_login()
+            elif verdict == "stamp":
+                request.session[ACTIVE_AT_SESSION_KEY] = time.time()
         return self.get_response(request)
+
+    async def __acall__(self, request):
+        if (await request.auser()).is_authenticated:
+            verdict = _idle_verdict(request, await request.session.aget(ACTIVE_AT_SESSION_KEY))
+            if verdict == "expired":
+                await alogout(request)
+                if request.headers.get("HX-Request"):
+                    return _to_login()
+            elif verdict == "stamp":
+                await request.session.aset(ACTIVE_AT_SESSION_KEY, time.time())
+        return await self.get_response(request)
+
+
+def _idle_verdict(request, active_at) -> str:
+    """What the idle rule says: "expired", "stamp" (the user's request, stamp old enough) or "" (nothing)."""
+    now = time.time()
+    if active_at is not None and now - active_at > idle_allowance():
+        return "expired"
+    if request.headers.get(BACKGROUND_HEADER) == "1":
+        return ""
+    if active_at is None or now - active_at >= settings.HELPLINE_SESSION_TOUCH_SECONDS:
+        return "stamp"
+    return ""
+
+
+def _to_login():
+    # A fragment request after the session ended: send the whole page to the login form.
+    return HttpResponse(status=204, headers={"HX-Redirect": reverse("helpline:login")})

@@ -3,11 +3,13 @@
 Django's database store with one change: the row is found by a keyed hash of the session
 key (``helpline.vault.keyed_hash``), and only that hash is stored. The cookie still carries
 the key itself; a database dump, a backup or a read replica yields hashes that open no
-session. Everything else (expiry, ``cycle_key``, ``clearsessions``, the async methods
+session. Its rows live the idle timeout plus the activity stamp's interval
+(``get_session_cookie_age``). Everything else (expiry, ``cycle_key``, ``clearsessions``, the async methods
 Channels uses) is Django's.
 """
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.utils import timezone
 
@@ -23,6 +25,11 @@ class SessionStore(db.SessionStore):
     def get_model_class(cls):
         # Through the app registry: the model module imports this one (for get_decoded).
         return apps.get_model("helpline", "HashedSession")
+
+    def get_session_cookie_age(self):
+        # The row outlives its last write by the idle timeout plus the interval at which the
+        # activity stamp is written (helpline.middleware.idle_allowance), never less.
+        return settings.SESSION_COOKIE_AGE + settings.HELPLINE_SESSION_TOUCH_SECONDS
 
     def _get_session_from_db(self):
         if not self.session_key:
