@@ -110,6 +110,11 @@ class Outbox:
         """``send`` from the event loop (``outbox_attempt_async``); a kind that can await natively overrides it."""
         return await database_call(self.send)(payload)
 
+    def outcome_before_send(self, payload) -> Any | None:
+        """The send's result when it is known before sending (a hand-over that only succeeds or fails
+        to be retried), so ``outbox_attempt_async`` records it in the claim's transaction; else None."""
+        return None
+
     def succeeded(self, item, result) -> list[str]:
         raise NotImplementedError
 
@@ -181,22 +186,29 @@ async def outbox_attempt_async(*, outbox: Outbox, item_id: str) -> str:
     Used to deliver at once after a commit (web chat replies) while the item's task
     stays queued as the fallback; whichever claims the item first sends it, the
     other finds it no longer pending and skips, so it goes out once.
+
+    When the kind knows the outcome before sending (``Outbox.outcome_before_send``: the
+    web chat's hand-over to the channel layer), the claim and the outcome are one
+    transaction and the send follows its commit; a send that fails then puts the item
+    back in line (``_failed``) as any failed attempt does.
     """
-    payload = await database_call(_claim)(outbox, item_id)
+    payload, recorded = await database_call(_claim_recording)(outbox, item_id)
     if payload is _NOTHING:
         return "skipped"
     try:
         result = await outbox.asend(payload)
     except DeliveryError as error:
         return await database_call(_failed)(outbox, item_id, error)
+    if recorded:
+        return "sent"
     return await database_call(_succeeded)(outbox, item_id, result)
 
 
 _NOTHING = object()
 
 
-@transaction.atomic
-def _claim(outbox: Outbox, item_id: str):
+def _claim_locked(outbox: Outbox, item_id: str):
+    """Lock and claim a pending, due item (inside a transaction); (item, payload, changed fields) or None."""
     now = timezone.now()
     item = (
         outbox.queryset()
@@ -206,13 +218,38 @@ def _claim(outbox: Outbox, item_id: str):
     )
     if item is None:
         # Sent already, failed for good, due later, or being sent by another worker right now.
-        return _NOTHING
+        return None
     item.attempts += 1
     item.claimed_at = now
     item.next_attempt_at = None
     payload, changed = outbox.begin(item)
-    item.save(update_fields=["attempts", "claimed_at", "next_attempt_at", *changed])
+    return item, payload, ["attempts", "claimed_at", "next_attempt_at", *changed]
+
+
+@transaction.atomic
+def _claim(outbox: Outbox, item_id: str):
+    claimed = _claim_locked(outbox, item_id)
+    if claimed is None:
+        return _NOTHING
+    item, payload, changed = claimed
+    item.save(update_fields=changed)
     return payload
+
+
+@transaction.atomic
+def _claim_recording(outbox: Outbox, item_id: str):
+    """Claim, and record the outcome too when the kind knows it before sending; (payload, recorded)."""
+    claimed = _claim_locked(outbox, item_id)
+    if claimed is None:
+        return _NOTHING, False
+    item, payload, changed = claimed
+    result = outbox.outcome_before_send(payload)
+    if result is not None:
+        item.claimed_at = None
+        changed += [name for name in outbox.succeeded(item, result) if name not in changed]
+        outbox.announce(item)
+    item.save(update_fields=changed)
+    return payload, result is not None
 
 
 @transaction.atomic

@@ -184,7 +184,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("hello_first", client_id)
             return
         try:
-            # Counted per token across sockets by the service.
+            # Checked and counted per token across sockets on the loop, then stored on a database thread.
+            await services.webchat_message_admit(token=self.token, client_id=client_id, body=content.get("body"))
             inbound = await database_call(services.webchat_message_post)(
                 endpoint=self.endpoint,
                 token=self.token,
@@ -253,7 +254,8 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         # only queued (its webchat.deliver follows), the status of a message already shown.
         if kind == "contact.message" and (message_id in self.posted or event.get("direction") == "out"):
             return
-        if kind == "message.status" and message_id in self.shown:
+        # A reply is announced twice (its "delivered" status and its delivery): whichever comes first shows it.
+        if kind in ("message.status", "webchat.deliver") and message_id in self.shown:
             return
         frame, status = await database_call(selectors.webchat_message_frame)(
             contact_id=self.contact_id, message_id=message_id

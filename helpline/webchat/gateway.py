@@ -7,7 +7,12 @@ from the database when it reconnects.
 
 ``asend`` awaits the channel layer natively; a reply is delivered that way
 straight after its commit (``helpline.services.outbound.message_send``), and
-``send`` is what the task worker calls when that did not happen (a crash).
+``send`` is what the task worker calls when that did not happen (a crash). Straight after
+commit, the reply is claimed and marked delivered in one transaction and the event follows
+that commit (``outcome_before_send``); if the event cannot be sent, the reply goes back in
+line for its task. A process killed in the instant between that commit and the hand-over
+leaves the reply stored as delivered but unannounced: the page shows it when it next
+reconnects (the history replay), as it does for any event the layer dropped.
 """
 
 import logging
@@ -27,6 +32,10 @@ class WebChatGateway:
     def send(self, outgoing: Outgoing) -> SendResult:
         return async_to_sync(self.asend)(outgoing)
 
+    def outcome_before_send(self, outgoing: Outgoing) -> SendResult:
+        """What ``asend`` returns when it does not raise: the claim records it in its own transaction."""
+        return SendResult(provider_id=None, status=MessageStatus.DELIVERED)
+
     async def asend(self, outgoing: Outgoing) -> SendResult:
         event = {"type": "webchat.deliver", "contact_id": outgoing.contact_id, "message_id": outgoing.message_id}
         try:
@@ -35,4 +44,4 @@ class WebChatGateway:
             # The realtime layer is down: retry later rather than call it delivered.
             logger.warning("Web chat delivery of %s could not reach the channel layer", outgoing.message_id)
             raise GatewayError(gettext("The chat server could not be reached."), permanent=False) from error
-        return SendResult(provider_id=None, status=MessageStatus.DELIVERED)
+        return self.outcome_before_send(outgoing)

@@ -6,13 +6,17 @@ life (sessionStorage). It is sealed and blind-indexed like a phone number, so
 the same token finds the same conversation and nothing readable is stored.
 """
 
+import asyncio
 import re
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis.asyncio
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -177,16 +181,8 @@ def _within_limit(key: str, limit: int, seconds: int) -> bool:
         return True
 
 
-def webchat_message_post(
-    *, endpoint: ChannelEndpoint, token: str, client_id, body, language: str = "", age_band: str = ""
-) -> Inbound:
-    """A child's message, stored through the one inbound write path.
-
-    ``client_id`` is the page's own id for the message and becomes the
-    provider id, so a message resent after a reconnect is stored once.
-    Refused with "slow_down" past MESSAGES_PER_WINDOW for the token, counted
-    across every socket that uses it (a script opening more sockets gains nothing).
-    """
+def _message_clean(*, token, client_id, body) -> tuple[str, str]:
+    """The frame's message id and body, checked (raises WebChatError)."""
     if not token_is_valid(token) or not isinstance(body, str) or not isinstance(client_id, str):
         raise WebChatError("invalid")
     try:
@@ -202,9 +198,61 @@ def webchat_message_post(
         body.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from a hand-made frame; the vault refuses it
         raise WebChatError("invalid") from None
+    return client_id, body
+
+
+async def webchat_message_admit(*, token, client_id, body) -> None:
+    """Check a child's message frame and count it against the token's limit, on the event loop.
+
+    Refused with "slow_down" past MESSAGES_PER_WINDOW for the token, counted across every
+    socket that uses it (a script opening more sockets gains nothing). The count is one
+    Redis round trip awaited natively (``redis.asyncio``), so it holds no database thread;
+    the consumer admits a frame before handing it to ``webchat_message_post``.
+    """
+    _message_clean(token=token, client_id=client_id, body=body)
     sender_index = sender_index_for(channel=Channel.WEBCHAT, address=token)
-    if not _within_limit(f"webchat:msgs:{sender_index}", MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS):
+    if not await _awithin_limit(f"webchat:msgs:{sender_index}", MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS):
         raise WebChatError("slow_down")
+
+
+async def _awithin_limit(key: str, limit: int, seconds: int) -> bool:
+    """``_within_limit`` awaited: one pipelined round trip when the cache is Redis; in-process otherwise."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        # The in-process cache (embedded mode, tests): no I/O to wait for.
+        return _within_limit(key, limit, seconds)
+    client = _async_redis_for(backend._servers[0])
+    # The key the cache itself would use, so cache.get/clear see the same count.
+    full_key = backend.make_and_validate_key(key)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set(full_key, 0, ex=seconds, nx=True)
+        pipe.incr(full_key)
+        _created, count = await pipe.execute()
+    return count <= limit
+
+
+# One asyncio Redis client per event loop and server (a client belongs to the loop it was made on).
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
+
+
+def _async_redis_for(location: str):
+    per_loop = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    client = per_loop.get(location)
+    if client is None:
+        client = per_loop[location] = redis.asyncio.Redis.from_url(location)
+    return client
+
+
+def webchat_message_post(
+    *, endpoint: ChannelEndpoint, token: str, client_id, body, language: str = "", age_band: str = ""
+) -> Inbound:
+    """A child's message, stored through the one inbound write path (admitted first: ``webchat_message_admit``).
+
+    ``client_id`` is the page's own id for the message and becomes the
+    provider id, so a message resent after a reconnect is stored once.
+    """
+    client_id, body = _message_clean(token=token, client_id=client_id, body=body)
+    sender_index = sender_index_for(channel=Channel.WEBCHAT, address=token)
     inbound = message_receive(
         endpoint=endpoint,
         sender=token,

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import redis
 from channels.db import database_sync_to_async
 from django.core.cache import cache
 from django.utils import timezone
@@ -58,3 +59,37 @@ async def test_a_long_ended_conversation_is_not_shown_to_whoever_reopens_the_tab
     assert ready["type"] == "ready" and ready["history"] == [] and ready["status"] == "waiting"
     assert await database_sync_to_async(Contact.objects.count)() == 2
     await reopened.close()
+
+
+async def test_the_message_limit_is_counted_in_redis_from_the_event_loop(chat_endpoint, settings):
+    """Production's cache: the count is one awaited redis.asyncio round trip, shared with the sync cache."""
+    from django.core.cache import caches
+
+    from helpline.services.inbound import sender_index_for
+    from helpline.webchat.options import MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS
+    from helpline.webchat.services import WebChatError, webchat_message_admit
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "test-limits",
+        }
+    }
+    token = new_token()
+    key = f"webchat:msgs:{await database_sync_to_async(sender_index_for)(channel='webchat', address=token)}"
+    await database_sync_to_async(caches["default"].delete)(key)
+    frame = {"token": token, "client_id": "3f5c2f4e-9a47-4c1b-9a64-2d7f7b0d6a11"}
+    with pytest.raises(WebChatError) as empty:
+        await webchat_message_admit(**frame, body="   ")
+    assert empty.value.code == "empty"  # a refused frame is not counted
+    for _ in range(MESSAGES_PER_WINDOW):
+        await webchat_message_admit(**frame, body="hello")
+    with pytest.raises(WebChatError) as refused:
+        await webchat_message_admit(**frame, body="hello")
+    assert refused.value.code == "slow_down"
+    assert await database_sync_to_async(caches["default"].get)(key) == MESSAGES_PER_WINDOW + 1
+    full_key = caches["default"].make_and_validate_key(key)
+    ttl = await database_sync_to_async(lambda: redis.Redis.from_url(settings.REDIS_URL).ttl(full_key))()
+    assert 0 < ttl <= RATE_WINDOW_SECONDS
+    await database_sync_to_async(caches["default"].delete)(key)

@@ -12,7 +12,7 @@ from helpline.realtime import contact_group
 from helpline.services.outbound import message_deliver_attempt, message_send
 from helpline.vault.services import unseal
 from helpline.webchat.options import MAX_BODY_CHARS, MESSAGES_PER_WINDOW
-from tests.helpline.webchat.conftest import new_token
+from tests.helpline.webchat.conftest import Child, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -389,3 +389,50 @@ async def test_an_event_with_a_malformed_message_id_does_not_end_the_connection(
         )
     await tab.send({"type": "ping"})
     assert await tab.receive() == {"type": "pong"}
+
+
+async def test_a_reply_delivered_at_once_is_claimed_and_recorded_in_one_transaction(chat_endpoint, child, counsellor):
+    from helpline.outbox import outbox_attempt_async
+    from helpline.services.outbound import MESSAGE_OUTBOX
+
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply_left_by_a_crash(contact.pk, "One transaction", counsellor)
+    assert await outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=str(answer.pk)) == "sent"
+    stored = await db(lambda: Message.objects.get(pk=answer.pk))()
+    assert (stored.status, stored.attempts, stored.claimed_at) == ("delivered", 1, None)
+    assert (await tab.receive())["body"] == "One transaction"
+    # Its "delivered" status and the delivery itself both reach the page: shown once, one read.
+    assert await tab.nothing(timeout=0.5)
+    assert await outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=str(answer.pk)) == "skipped"
+    assert await deliver(answer.pk) == "skipped"
+
+
+async def test_a_reply_the_layer_refused_goes_back_to_its_task(chat_endpoint, counsellor, settings):
+    from channels.layers import channel_layers
+    from django_tasks_db.models import DBTaskResult
+
+    from helpline.outbox import outbox_attempt_async
+    from helpline.services.outbound import MESSAGE_OUTBOX
+
+    tab = Child()
+    assert (await tab.connect())[0]
+    assert (await tab.hello(new_token()))["type"] == "ready"
+    [contact] = await contacts()
+    answer = await reply_left_by_a_crash(contact.pk, "Not yet", counsellor)
+    tasks_before = await db(DBTaskResult.objects.count)()
+    # A channel layer that cannot be reached: the delivery fails after its transaction committed.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    saved = dict(channel_layers.backends)
+    channel_layers.backends.clear()
+    try:
+        assert await outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=str(answer.pk)) == "retrying"
+    finally:
+        channel_layers.backends.clear()
+        channel_layers.backends.update(saved)
+    stored = await db(lambda: Message.objects.get(pk=answer.pk))()
+    assert stored.status == "queued" and stored.next_attempt_at is not None and stored.claimed_at is None
+    assert await db(DBTaskResult.objects.count)() == tasks_before + 1  # the retry's task
+    await tab.close()
