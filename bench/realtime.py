@@ -1,7 +1,7 @@
 """Time from a child's message to the counsellor's console socket, beside the bare channel layer.
 
     .venv/bin/python bench/realtime.py [--conversations 50 200 400] [--seconds 20] [--rounds 2] [--workers 2]
-        [--task-workers 2]
+        [--task-workers 2] [--phases] [--htmx]
 
 Runs the production ASGI app (uvicorn, ``--workers`` processes, HELPLINE_MODE=production,
 PostgreSQL + Redis on 127.0.0.1) against a throwaway database (name must contain "bench";
@@ -16,6 +16,9 @@ it is dropped and re-created). For each number of live conversations:
 - **out**: every counsellor presses Send (``POST /console/c/<id>/send/``, a plain form post;
   ``--htmx`` re-renders the pane as the console does) every ``--interval`` seconds; the
   latency is from the request to the child's socket showing the reply (store, commit, deliver at once, read, send);
+- ``--phases`` splits each: **in:ack** (the child's send until its ack: stored, committed) and
+  **out:http** (the Send request until its answer); each counsellor has one keep-alive HTTP
+  connection of its own, as a browser has;
 - **bare**: this process ``group_send``s the same event to the same contact groups at the
   same rate with native ``await``; the latency is from the send to the console receiving it.
 
@@ -67,6 +70,17 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--task-workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--htmx", action="store_true", help="send replies as the console does, re-rendering the pane")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="split the latency: in = until the child's ack (stored) / until the console; "
+        "out = until the Send request's answer / until the child's screen",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server's stacks during each measured phase (bench/sampler) and print where time goes",
+    )
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
 
@@ -186,12 +200,19 @@ async def console_listen(socket, sent_at: dict, latencies: list, phase: dict, se
         return
 
 
-async def child_listen(socket, contact_id, sent_at: dict, latencies: list, phase: dict, seen: dict) -> None:
+async def child_listen(
+    socket, contact_id, sent_at: dict, latencies: list, phase: dict, seen: dict, acked_from: dict
+) -> None:
     """Children get acks and status frames, and the counsellors' replies (timed in the "out" phase)."""
     try:
         async for raw in socket:
             received = time.perf_counter()
             frame = json.loads(raw)
+            if frame.get("type") == "ack" and phase["measuring"] and phase["name"] == "in":
+                started = acked_from.pop(contact_id, None)
+                if started is not None:
+                    latencies.append(("in:ack", received - started))
+                continue
             if frame.get("type") != "message" or frame.get("direction") != "out":
                 continue
             seen[frame["id"]] = seen.get(frame["id"], 0) + 1
@@ -220,20 +241,27 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
     consoles = [await console_open(port, key) for _staff_id, key in sessions[:count]]
     await asyncio.sleep(2)  # consoles join their groups
     sent_at: dict[str, float] = {}
+    acked_from: dict[str, float] = {}  # --phases: the child's send, until its ack
     latencies: list = []
     phase = {"name": "", "measuring": False, "running": False}
     sent = {"bare": 0, "in": 0, "out": 0}
     console_seen: dict = {}
     child_seen: dict = {}
     tasks = [
-        asyncio.create_task(child_listen(child, cid, sent_at, latencies, phase, child_seen))
+        asyncio.create_task(child_listen(child, cid, sent_at, latencies, phase, child_seen, acked_from))
         for child, cid in zip(children, ordered_contacts, strict=True)
     ]
     tasks += [
         asyncio.create_task(console_listen(console, sent_at, latencies, phase, console_seen)) for console in consoles
     ]
     layer = get_channel_layer()
-    http = httpx.AsyncClient(base_url=f"http://{HOST}:{port}", limits=httpx.Limits(max_connections=64), timeout=30)
+    # One keep-alive HTTP connection per counsellor, as each counsellor's browser has.
+    https = {
+        contact_id: httpx.AsyncClient(
+            base_url=f"http://{HOST}:{port}", limits=httpx.Limits(max_connections=1), timeout=30
+        )
+        for contact_id in ordered_contacts
+    }
 
     def counted(name):
         if phase["measuring"]:
@@ -243,7 +271,7 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         await asyncio.sleep(offset)
         while phase["running"]:
             counted("in")
-            sent_at[contact_id] = time.perf_counter()
+            sent_at[contact_id] = acked_from[contact_id] = time.perf_counter()
             await child.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "body": BODY}))
             await asyncio.sleep(args.interval)
 
@@ -255,11 +283,13 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         await asyncio.sleep(offset)
         while phase["running"]:
             counted("out")
-            sent_at[contact_id] = time.perf_counter()
+            sent_at[contact_id] = started = time.perf_counter()
             try:
-                response = await http.post(
+                response = await https[contact_id].post(
                     f"/console/c/{contact_id}/send/", data={"body": REPLY}, cookies=cookies, headers=headers
                 )
+                if phase["measuring"]:
+                    latencies.append(("out:http", time.perf_counter() - started))
                 if response.status_code not in (200, 302):
                     print(f"send answered {response.status_code}", flush=True)
             except httpx.HTTPError as error:
@@ -296,23 +326,29 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         running = [asyncio.create_task(sender) for sender in senders]
         await asyncio.sleep(args.interval)  # warm up one cycle
         phase["measuring"] = True
+        if args.profile:
+            (args.sample_dir / "label").write_text(f"{count} {name}")
         await asyncio.sleep(args.seconds)
+        if args.profile:
+            (args.sample_dir / "label").write_text("")
         phase["running"] = False
         await asyncio.gather(*running)
         await asyncio.sleep(max(2.0, args.interval))  # let the last messages land (they still count)
         phase["measuring"] = False
         sent_at.clear()
-    await http.aclose()
+        acked_from.clear()
+    for http in https.values():
+        await http.aclose()
     for socket in (*children, *consoles):
         await socket.close()
     for task in tasks:
         task.cancel()
     result = {}
-    for name in ("bare", "in", "out"):
+    for name in ("bare", "in", "out", "in:ack", "out:http"):
         values = sorted(seconds * 1000 for kind, seconds in latencies if kind == name)
         result[name] = {
             "n": len(values),
-            "sent": sent[name],
+            "sent": sent[name.split(":")[0]],
             "p50": statistics.median(values) if values else float("nan"),
             "p99": values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan"),
         }
@@ -333,6 +369,66 @@ def messages_stored(contact_ids) -> dict:
     }
 
 
+# What a busy sample was doing: walking from the innermost frame out, the first frame whose path
+# (its last three parts) contains one of a kind's markers decides.
+PROFILE_KINDS = [
+    ("PostgreSQL (psycopg: send, wait, read)", ("psycopg/", "psycopg_pool/")),
+    ("channel layer and cache (Redis)", ("channels_redis/", "redis/", "cache/backends/")),
+    ("encryption (vault)", ("helpline/vault/", "cryptography/")),
+    ("template rendering", ("django/template/", "templatetags/")),
+    ("ORM: building queries, making rows", ("db/models/", "models/sql/", "db/backends/", "db/transaction.py")),
+    ("sessions, auth, 2FA", ("contrib/sessions/", "contrib/auth/", "django_otp/", "helpline/session_store.py")),
+    (
+        "middleware",
+        ("django/middleware/", "whitenoise/", "csp/", "helpline/middleware.py", "axes/", "django_htmx/", "messages/"),
+    ),
+    ("asgiref: thread hand-over", ("asgiref/",)),
+    ("Channels consumers", ("channels/",)),
+    ("helpline views, services, consumers", ("helpline/", "cases/", "referrals/")),
+    ("request handling (Django, uvicorn)", ("core/handlers/", "django/http/", "uvicorn/", "django/urls/")),
+]
+
+
+def _kind_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, markers in PROFILE_KINDS:
+            if any(marker in frame for marker in markers):
+                return name
+    return "other (stdlib, event loop)"
+
+
+def profile_summary(directory: Path, top: int = 18) -> None:
+    """Print, per measured phase, where the server processes' busy samples were (bench/sampler)."""
+    from collections import Counter
+
+    merged: dict[str, Counter] = {}
+    for path in directory.glob("samples-*.json"):
+        for label, stacks in json.loads(path.read_text()).items():
+            merged.setdefault(label, Counter()).update(stacks)
+    for label, stacks in sorted(merged.items(), key=lambda item: (int(item[0].split()[0]), item[0])):
+        busy = {stack: n for stack, n in stacks.items() if stack != "(idle)"}
+        total_busy = sum(busy.values()) or 1
+        print(f"\nprofile {label}: {sum(stacks.values())} thread samples, {total_busy} busy (idle threads excluded)")
+        categories: Counter = Counter()
+        inclusive: Counter = Counter()
+        leaves: Counter = Counter()
+        for stack, n in busy.items():
+            frames = stack.split(";")
+            leaves[frames[-1]] += n
+            for frame in set(frames):
+                inclusive[frame] += n
+            categories[_kind_of(frames)] += n
+        print("  by kind (innermost frame that names one):")
+        for name, n in categories.most_common():
+            print(f"    {100 * n / total_busy:5.1f}%  {name}")
+        print(f"  top {top} frames, inclusive:")
+        for frame, n in inclusive.most_common(top):
+            print(f"    {100 * n / total_busy:5.1f}%  {frame}")
+        print("  top 10 leaves (self):")
+        for frame, n in leaves.most_common(10):
+            print(f"    {100 * n / total_busy:5.1f}%  {frame}")
+
+
 def main():
     args = parse_args()
     database_recreate(args.database_url)
@@ -341,6 +437,11 @@ def main():
     env["CHANNEL_PREFIX"] = "bench-realtime"
     # Every simulated child comes from 127.0.0.1; lift the per-address cap on new chats.
     env["HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS"] = "100000"
+    if args.profile:
+        args.sample_dir = var_dir / "samples"
+        args.sample_dir.mkdir()
+        env["HELPLINE_SAMPLE_DIR"] = str(args.sample_dir)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "sampler"), env.get("PYTHONPATH")]))
     django_setup(env)
     sessions = counsellors_create(max(args.conversations))
     server, port = server_start(
@@ -353,12 +454,17 @@ def main():
             f"one message per conversation every {args.interval}s; in = child -> counsellor's console, "
             "out = counsellor's Send (HTTP) -> child's socket, bare = group_send -> console"
         )
-        print(f"{'conversations':>13} {'path':>5} {'received/sent':>14} {'p50 ms':>8} {'p99 ms':>8}")
+        if args.phases:
+            print(
+                "phases: in:ack = child's send -> its ack (stored and committed); out:http = Send request -> its answer"
+            )
+        print(f"{'conversations':>13} {'path':>8} {'received/sent':>14} {'p50 ms':>8} {'p99 ms':>8}")
         for count in args.conversations:
             result = asyncio.run(run_level(port, sessions, count, args))
-            for name in ("bare", "in", "out"):
+            names = ("bare", "in", "in:ack", "out", "out:http") if args.phases else ("bare", "in", "out")
+            for name in names:
                 r = result[name]
-                print(f"{count:>13} {name:>5} {r['n']:>7}/{r['sent']:<6}{r['p50']:>8.1f} {r['p99']:>8.1f}")
+                print(f"{count:>13} {name:>8} {r['n']:>7}/{r['sent']:<6}{r['p50']:>8.1f} {r['p99']:>8.1f}")
             for name in ("in", "out"):
                 ratio = result[name]["p99"] / result["bare"]["p99"]
                 print(f"{count:>13} {name} p99 / bare p99 = {ratio:.1f}x")
@@ -368,6 +474,9 @@ def main():
                 f"delivered); frames received twice: {result['twice']}",
                 flush=True,
             )
+        if args.profile:
+            time.sleep(3)  # the samplers write every 2 s
+            profile_summary(args.sample_dir)
     finally:
         for process in (server, *workers):
             process.terminate()

@@ -1,0 +1,75 @@
+"""A sampling profiler for the benchmarks' server processes (no py-spy needed, nothing to download).
+
+Imported by every Python process started with ``bench/sampler`` on ``PYTHONPATH`` (uvicorn's
+worker processes included); it does nothing unless ``HELPLINE_SAMPLE_DIR`` is set. Then a daemon
+thread looks at every other thread's stack ``HELPLINE_SAMPLE_HZ`` (200) times a second, under the
+label the benchmark writes to ``$HELPLINE_SAMPLE_DIR/label`` (samples without a label are not
+kept), and writes ``samples-<pid>.json``: per label, how often each stack was seen. A thread
+waiting for work (a selector, a lock, an empty queue) counts as idle, not as where time goes.
+``bench/realtime.py --profile`` reads the files and prints the summary (``profile_summary``).
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+IDLE_LEAVES = {
+    ("selectors.py", "select"),
+    ("threading.py", "wait"),
+    ("queue.py", "get"),
+    ("thread.py", "_worker"),
+    ("base_events.py", "_run_once"),
+    ("sitecustomize.py", "_run"),
+}
+
+
+def _frames(frame):
+    stack = []
+    while frame is not None:
+        code = frame.f_code
+        stack.append(f"{'/'.join(Path(code.co_filename).parts[-3:])}:{code.co_name}")
+        frame = frame.f_back
+    return ";".join(reversed(stack))
+
+
+def _is_idle(frame) -> bool:
+    code = frame.f_code
+    return (Path(code.co_filename).name, code.co_name) in IDLE_LEAVES
+
+
+def _run(directory: Path, hz: float) -> None:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    label_file = directory / "label"
+    label, next_label_read, next_write = "", 0.0, time.monotonic() + 5
+    me = threading.get_ident()
+    out = directory / f"samples-{os.getpid()}.json"
+    while True:
+        now = time.monotonic()
+        if now >= next_label_read:
+            try:
+                label = label_file.read_text().strip()
+            except OSError:
+                label = ""
+            next_label_read = now + 0.25
+        if label:
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                counts[label]["(idle)" if _is_idle(frame) else _frames(frame)] += 1
+        if now >= next_write:
+            out.write_text(json.dumps({name: dict(counter) for name, counter in counts.items()}))
+            next_write = now + 2
+        time.sleep(1 / hz)
+
+
+if os.environ.get("HELPLINE_SAMPLE_DIR"):
+    threading.Thread(
+        target=_run,
+        args=(Path(os.environ["HELPLINE_SAMPLE_DIR"]), float(os.environ.get("HELPLINE_SAMPLE_HZ", "200"))),
+        daemon=True,
+        name="bench-sampler",
+    ).start()
