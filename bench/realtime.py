@@ -228,10 +228,20 @@ CSRF = "benchcsrf" + "0" * 23  # a 32-character CSRF secret, set as the cookie a
 
 async def run_level(port: int, sessions, count: int, args) -> dict:
     import httpx
+    import websockets
     from channels.layers import get_channel_layer
 
     from helpline.realtime import contact_group
 
+    # One keep-alive HTTP connection per counsellor, as each counsellor's browser has. Made before
+    # any socket opens (and plain HTTP, no TLS context per client): building hundreds of clients
+    # blocks this loop for seconds, long enough for the server to time out the sockets' pings.
+    https = [
+        httpx.AsyncClient(
+            base_url=f"http://{HOST}:{port}", limits=httpx.Limits(max_connections=1), timeout=30, verify=False
+        )
+        for _ in range(count)
+    ]
     opened = [await child_open(port) for _ in range(count)]
     children = [socket for socket, _token in opened]
     holders = await asyncio.to_thread(conversations_assign, [staff_id for staff_id, _ in sessions[:count]])
@@ -242,6 +252,7 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
     await asyncio.sleep(2)  # consoles join their groups
     sent_at: dict[str, float] = {}
     acked_from: dict[str, float] = {}  # --phases: the child's send, until its ack
+    closed_sockets: list[str] = []
     latencies: list = []
     phase = {"name": "", "measuring": False, "running": False}
     sent = {"bare": 0, "in": 0, "out": 0}
@@ -254,14 +265,8 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
     tasks += [
         asyncio.create_task(console_listen(console, sent_at, latencies, phase, console_seen)) for console in consoles
     ]
+    https = dict(zip(ordered_contacts, https, strict=True))
     layer = get_channel_layer()
-    # One keep-alive HTTP connection per counsellor, as each counsellor's browser has.
-    https = {
-        contact_id: httpx.AsyncClient(
-            base_url=f"http://{HOST}:{port}", limits=httpx.Limits(max_connections=1), timeout=30
-        )
-        for contact_id in ordered_contacts
-    }
 
     def counted(name):
         if phase["measuring"]:
@@ -272,7 +277,13 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         while phase["running"]:
             counted("in")
             sent_at[contact_id] = acked_from[contact_id] = time.perf_counter()
-            await child.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "body": BODY}))
+            try:
+                await child.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "body": BODY}))
+            except websockets.exceptions.ConnectionClosed as closed:
+                # Counted and reported: a socket the server closed (e.g. a keepalive ping it timed out).
+                print(f"child socket closed: {closed}", flush=True)
+                closed_sockets.append(contact_id)
+                return
             await asyncio.sleep(args.interval)
 
     async def out_sender(contact_id, offset):
@@ -352,6 +363,7 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
             "p50": statistics.median(values) if values else float("nan"),
             "p99": values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan"),
         }
+    result["closed"] = len(closed_sockets)
     result["twice"] = sum(1 for n in child_seen.values() if n > 1) + sum(1 for n in console_seen.values() if n > 1)
     result["stored"] = await asyncio.to_thread(messages_stored, ordered_contacts)
     return result
@@ -401,14 +413,18 @@ def profile_summary(directory: Path, top: int = 18) -> None:
     """Print, per measured phase, where the server processes' busy samples were (bench/sampler)."""
     from collections import Counter
 
-    merged: dict[str, Counter] = {}
+    merged: dict[tuple[str, str], Counter] = {}
     for path in directory.glob("samples-*.json"):
+        kind = "task workers" if path.name.startswith("samples-task-worker") else "web workers"
         for label, stacks in json.loads(path.read_text()).items():
-            merged.setdefault(label, Counter()).update(stacks)
-    for label, stacks in sorted(merged.items(), key=lambda item: (int(item[0].split()[0]), item[0])):
+            merged.setdefault((label, kind), Counter()).update(stacks)
+    for (label, kind), stacks in sorted(merged.items(), key=lambda item: (int(item[0][0].split()[0]), item[0])):
         busy = {stack: n for stack, n in stacks.items() if stack != "(idle)"}
         total_busy = sum(busy.values()) or 1
-        print(f"\nprofile {label}: {sum(stacks.values())} thread samples, {total_busy} busy (idle threads excluded)")
+        print(
+            f"\nprofile {label}, {kind}: {sum(stacks.values())} thread samples, {total_busy} busy "
+            "(threads waiting for work and uvloop's C loop excluded)"
+        )
         categories: Counter = Counter()
         inclusive: Counter = Counter()
         leaves: Counter = Counter()
@@ -471,7 +487,8 @@ def main():
             stored = result["stored"]
             print(
                 f"{count:>13} stored: {stored['in']} in, {stored['out']} out ({stored['out_undelivered']} not "
-                f"delivered); frames received twice: {result['twice']}",
+                f"delivered); frames received twice: {result['twice']}; child sockets closed by the server: "
+                f"{result['closed']}",
                 flush=True,
             )
         if args.profile:

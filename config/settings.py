@@ -169,6 +169,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads per process on which the WebSocket consumers do their database work in parallel
 # (helpline.realtime.database_call); each holds a pooled connection while it works.
 HELPLINE_DATABASE_THREADS = env_int("HELPLINE_DATABASE_THREADS", 8)
+# A web chat reply is delivered straight after its commit; its task (the fallback should the process
+# die first) is due only this many seconds later, and deleted by the delivery that made it unneeded.
+HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS = env_int("HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS", 15)
 # How often each server process checks that the channel layer kept its state (Redis not
 # restarted or unreachable); when it did not, its sockets reconnect (helpline.realtime.socket_watch).
 HELPLINE_LAYER_WATCH_SECONDS = float(env_str("HELPLINE_LAYER_WATCH_SECONDS", "1"))

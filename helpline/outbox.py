@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from helpline.realtime import database_call
 from helpline.retry import RetryPolicy
@@ -156,10 +157,18 @@ def outboxes_registered() -> list[Outbox]:
     return list(_outboxes.values())
 
 
-def outbox_enqueue(outbox: Outbox, item_id, *, run_after=None) -> None:
-    """Schedule an attempt for one item, inside the caller's transaction (committed or rolled back with it)."""
+def outbox_enqueue(outbox: Outbox, item_id, *, run_after=None) -> str:
+    """Schedule an attempt for one item, inside the caller's transaction (committed or rolled back with it).
+
+    Returns the task's id (``outbox_attempt_async`` cancels a fallback task it made unnecessary).
+    """
     runner = outbox_deliver.using(run_after=run_after) if run_after is not None else outbox_deliver
-    runner.enqueue(outbox.name, str(item_id))
+    return str(runner.enqueue(outbox.name, str(item_id)).id)
+
+
+def _fallback_cancel(task_id: str) -> None:
+    """Drop an item's fallback task that no worker has taken yet (inside the transaction that delivered it)."""
+    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).delete()
 
 
 @task()
@@ -180,7 +189,7 @@ def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
     return _succeeded(outbox, item_id, result)
 
 
-async def outbox_attempt_async(*, outbox: Outbox, item_id: str) -> str:
+async def outbox_attempt_async(*, outbox: Outbox, item_id: str, fallback_task_id: str | None = None) -> str:
     """``outbox_attempt`` from the event loop: the same claim and outcome, the send awaited natively.
 
     Used to deliver at once after a commit (web chat replies) while the item's task
@@ -190,9 +199,11 @@ async def outbox_attempt_async(*, outbox: Outbox, item_id: str) -> str:
     When the kind knows the outcome before sending (``Outbox.outcome_before_send``: the
     web chat's hand-over to the channel layer), the claim and the outcome are one
     transaction and the send follows its commit; a send that fails then puts the item
-    back in line (``_failed``) as any failed attempt does.
+    back in line (``_failed``) as any failed attempt does. ``fallback_task_id`` is the item's
+    task, enqueued to run later (``run_after``) in case this attempt never happens: that
+    transaction deletes it too, so no worker claims, runs and records a task with nothing to do.
     """
-    payload, recorded = await database_call(_claim_recording)(outbox, item_id)
+    payload, recorded = await database_call(_claim_recording)(outbox, item_id, fallback_task_id)
     if payload is _NOTHING:
         return "skipped"
     try:
@@ -237,7 +248,7 @@ def _claim(outbox: Outbox, item_id: str):
 
 
 @transaction.atomic
-def _claim_recording(outbox: Outbox, item_id: str):
+def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None = None):
     """Claim, and record the outcome too when the kind knows it before sending; (payload, recorded)."""
     claimed = _claim_locked(outbox, item_id)
     if claimed is None:
@@ -248,6 +259,8 @@ def _claim_recording(outbox: Outbox, item_id: str):
         item.claimed_at = None
         changed += [name for name in outbox.succeeded(item, result) if name not in changed]
         outbox.announce(item)
+        if fallback_task_id:
+            _fallback_cancel(fallback_task_id)
     item.save(update_fields=changed)
     return payload, result is not None
 

@@ -4,7 +4,8 @@ Imported by every Python process started with ``bench/sampler`` on ``PYTHONPATH`
 worker processes included); it does nothing unless ``HELPLINE_SAMPLE_DIR`` is set. Then a daemon
 thread looks at every other thread's stack ``HELPLINE_SAMPLE_HZ`` (200) times a second, under the
 label the benchmark writes to ``$HELPLINE_SAMPLE_DIR/label`` (samples without a label are not
-kept), and writes ``samples-<pid>.json``: per label, how often each stack was seen. A thread
+kept), and writes ``samples-<kind>-<pid>.json`` (a web worker or a task worker): per label, how
+often each stack was seen. A thread
 waiting for work (a selector, a lock, an empty queue) counts as idle, not as where time goes.
 ``bench/realtime.py --profile`` reads the files and prints the summary (``profile_summary``).
 """
@@ -24,6 +25,12 @@ IDLE_LEAVES = {
     ("thread.py", "_worker"),
     ("base_events.py", "_run_once"),
     ("sitecustomize.py", "_run"),
+    ("threading.py", "_wait_for_tstate_lock"),
+    ("connection.py", "_recv"),
+    # The event loop inside uvloop's C code: waiting, or its own socket work (not Python's to improve).
+    ("runners.py", "run"),
+    # db_worker between polls.
+    ("db_worker.py", "run"),
 }
 
 
@@ -46,7 +53,7 @@ def _run(directory: Path, hz: float) -> None:
     label_file = directory / "label"
     label, next_label_read, next_write = "", 0.0, time.monotonic() + 5
     me = threading.get_ident()
-    out = directory / f"samples-{os.getpid()}.json"
+    out = directory / f"samples-{_KIND.replace(' ', '-')}-{os.getpid()}.json"
     while True:
         now = time.monotonic()
         if now >= next_label_read:
@@ -66,7 +73,10 @@ def _run(directory: Path, hz: float) -> None:
         time.sleep(1 / hz)
 
 
-if os.environ.get("HELPLINE_SAMPLE_DIR"):
+# Only the processes that serve: uvicorn's workers (spawned by multiprocessing) and db_workers.
+_KIND = "task worker" if "db_worker" in sys.argv else "web worker" if "--multiprocessing-fork" in sys.argv else ""
+
+if os.environ.get("HELPLINE_SAMPLE_DIR") and _KIND:
     threading.Thread(
         target=_run,
         args=(Path(os.environ["HELPLINE_SAMPLE_DIR"]), float(os.environ.get("HELPLINE_SAMPLE_HZ", "200"))),

@@ -73,11 +73,17 @@ def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
     )
     seal(message, "body", body)
     message.save()
-    outbox_enqueue(MESSAGE_OUTBOX, message.pk)
-    if _delivers_at_once(contact.channel):
-        transaction.on_commit(
-            lambda: message_deliver_soon(message_id=str(message.pk), contact_id=str(contact.pk)), robust=True
-        )
+    if not _delivers_at_once(contact.channel):
+        outbox_enqueue(MESSAGE_OUTBOX, message.pk)
+        return message
+    # Delivered straight after commit; the task is the fallback if this process dies first, due
+    # only after a grace so that no worker races the attempt (which deletes it once delivered).
+    grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
+    task_id = outbox_enqueue(MESSAGE_OUTBOX, message.pk, run_after=timezone.now() + grace)
+    transaction.on_commit(
+        lambda: message_deliver_soon(message_id=str(message.pk), contact_id=str(contact.pk), task_id=task_id),
+        robust=True,
+    )
     return message
 
 
@@ -89,7 +95,7 @@ def _delivers_at_once(channel: str) -> bool:
         return False
 
 
-def message_deliver_soon(*, message_id: str, contact_id: str) -> None:
+def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | None = None) -> None:
     """One delivery attempt now, beside the queued task (which then finds it sent and skips).
 
     Inside the ASGI server the attempt is handed to the event loop, so the
@@ -104,7 +110,7 @@ def message_deliver_soon(*, message_id: str, contact_id: str) -> None:
     run_in_turn(
         loop,
         f"deliver-{contact_id}",
-        lambda: outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=message_id),
+        lambda: outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=message_id, fallback_task_id=task_id),
         on_error=lambda error: logger.warning(
             "Immediate delivery of %s failed; its task will deliver it", message_id, exc_info=error
         ),

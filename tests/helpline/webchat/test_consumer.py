@@ -436,3 +436,42 @@ async def test_a_reply_the_layer_refused_goes_back_to_its_task(chat_endpoint, co
     assert stored.status == "queued" and stored.next_attempt_at is not None and stored.claimed_at is None
     assert await db(DBTaskResult.objects.count)() == tasks_before + 1  # the retry's task
     await tab.close()
+
+
+@db
+def fallback_tasks_of(message_id):
+    from django_tasks_db.models import DBTaskResult
+
+    tasks = DBTaskResult.objects.filter(args_kwargs__args=["message", str(message_id)])
+    return list(tasks.values("status", "run_after"))
+
+
+async def test_the_fallback_task_of_a_reply_delivered_at_once_is_deleted_with_the_delivery(
+    chat_endpoint, child, counsellor
+):
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply(contact.pk, "No task left behind", counsellor)
+    assert (await tab.receive())["body"] == "No task left behind"
+    assert await db(lambda: Message.objects.get(pk=answer.pk).status)() == "delivered"
+    assert await fallback_tasks_of(answer.pk) == []  # no worker has anything to claim, run or record
+
+
+@pytest.mark.django_db  # the test's transaction never commits: the commit's callbacks never run, as after a kill
+def test_a_reply_whose_process_dies_before_its_delivery_has_a_task_due_after_the_grace(
+    chat_endpoint, counsellor, settings
+):
+    """Without the commit's callbacks (a process killed at commit), only the task is left to deliver the reply."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.helpline.console.conftest import child_writes, held_by
+
+    contact = held_by(counsellor, child_writes(chat_endpoint))
+    before = timezone.now()
+    answer = message_send(contact=contact, body="Are you there?", author=counsellor.staff)
+    [task] = fallback_tasks_of.func(answer.pk)
+    grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
+    assert task["status"] == "READY" and before + grace <= task["run_after"] <= timezone.now() + grace
+    assert message_deliver_attempt(message_id=answer.pk) == "delivered"  # what the worker does when it is due
