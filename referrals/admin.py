@@ -130,6 +130,7 @@ class AgencyForm(forms.ModelForm):
             "website",
             "address",
             "hours",
+            "notice_email",
             "active",
         ]
 
@@ -176,7 +177,7 @@ class AgencyAdmin(admin.ModelAdmin):
         (None, {"fields": ["code", "name", "kind", "description", "active"]}),
         (_("Where and for whom"), {"fields": ["regions", "national", "languages", "needs"]}),
         (_("Contact"), {"fields": ["phone", "email", "website", "address", "hours"]}),
-        (_("Delivery"), {"fields": ["transport", "transport_config", "secrets", "fields"]}),
+        (_("Delivery"), {"fields": ["transport", "transport_config", "secrets", "fields", "notice_email"]}),
         (_("Why"), {"fields": ["reason"]}),
     ]
 

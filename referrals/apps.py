@@ -20,6 +20,7 @@ class ReferralsConfig(AppConfig):
         from helpline.todo import console_todo_register
         from referrals import (
             actions,  # noqa: F401 - registers the audit actions of this app
+            notices,  # noqa: F401 - registers the outbox of the portal's e-mail notices
             outbox,  # noqa: F401 - registers the referral outbox
         )
         from referrals.demo import demo_agencies

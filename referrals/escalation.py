@@ -1,8 +1,9 @@
 """Escalating overdue referrals: the periodic job the embedded worker runs every minute.
 
 A referral sent and not acknowledged by ``acknowledge_by``, or not closed by ``complete_by``,
-is escalated once for each: an event on the referral, an audit record, and an alert to the
-line's supervisors (referrals.alerts). Safe on several workers at once: the periodic runner
+is escalated once for each: an event on the referral, an audit record, an alert to the
+line's supervisors (referrals.alerts) and an e-mail notice to the agency's users
+(referrals.notices). Safe on several workers at once: the periodic runner
 runs it once per interval, and each referral is claimed with ``FOR UPDATE SKIP LOCKED`` and
 marked in the same transaction, so two runs never alert twice for the same deadline.
 """
@@ -15,8 +16,9 @@ from helpline.audit.services import audit_record
 from referrals import actions
 from referrals.alerts import supervisors_alert
 from referrals.lifecycle import AWAITING_ACKNOWLEDGEMENT, AWAITING_COMPLETION
-from referrals.models import Referral
+from referrals.models import NoticeKind, Referral
 from referrals.services.events import referral_event_add
+from referrals.services.notices import agency_notice_queue
 
 BATCH = 200
 
@@ -61,6 +63,7 @@ def _escalate(*, now, statuses, deadline: str, marker: str, kind: str) -> int:
                     details={"kind": kind, "agency": referral.agency.code},
                 )
                 supervisors_alert(referral=referral, kind=kind)
+                agency_notice_queue(referral=referral, kind=NoticeKind.OVERDUE)
         count += len(due)
         if len(due) < BATCH:
             return count

@@ -25,10 +25,14 @@ from helpline.vault.values import Shredded
 from referrals import actions
 from referrals.alerts import supervisors_alert
 from referrals.lifecycle import Status
-from referrals.models import Delivery, DeliveryStatus, Referral
+from referrals.models import Delivery, DeliveryStatus, NoticeKind, Referral
+from referrals.portal import PortalTransport
 from referrals.services.agencies import agency_secrets
 from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move
+from referrals.services.notices import agency_notice_queue
 from referrals.transports import DeliveryReceipt, DeliveryRequest, transport_get
+
+PORTAL = PortalTransport.name
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,9 @@ class ReferralOutbox(Outbox):
                 referral_move(
                     referral, Status.ACKNOWLEDGED, actor=None, detail=_("Acknowledged by the agency's system.")
                 )
+            elif delivery.transport == PORTAL:
+                # Nothing left the platform: the agency's users learn of it by e-mail (a link, no content).
+                agency_notice_queue(referral=referral, kind=NoticeKind.NEW_REFERRAL)
         return ["status", "delivered_at", "last_error"]
 
     def retry_later(self, delivery: Delivery, error: DeliveryError) -> list[str]:

@@ -1,12 +1,14 @@
-"""The notice itself: built from the few document keys that are not case content, nothing else."""
+"""The notice itself: built from the few document keys that are not case content, nothing else.
 
-import hashlib
+The message's shape (the link, the warning, the Message-ID from the idempotency key) is the portal
+notices' own (referrals.notices.notice_email), so both read alike to the agency."""
+
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
+
+from referrals.notices import deadline_text, notice_email, portal_url
 
 # The only document keys a notice reads: none of them is case content.
 READ_KEYS = ("helpline.name", "agency.name", "urgency", "acknowledge_by")
@@ -19,11 +21,7 @@ def recipients_of(config: dict) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-def portal_url() -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + "/authority/"
-
-
-def notice_message(document: dict, config: dict, idempotency_key: str) -> EmailMessage:
+def notice_message(document: dict, config: dict, idempotency_key: str):
     helpline = str((document.get("helpline") or {}).get("name") or _("the child helpline"))
     agency = str((document.get("agency") or {}).get("name") or _("your agency"))
     urgency = URGENCY.get(str(document.get("urgency") or ""), "")
@@ -43,22 +41,7 @@ def notice_message(document: dict, config: dict, idempotency_key: str) -> EmailM
     deadline = _deadline(document.get("acknowledge_by"))
     if deadline:
         lines.append(_("Please acknowledge it by %(deadline)s.") % {"deadline": deadline})
-    lines += [
-        "",
-        _("Sign in to the portal to read it (two-factor sign-in required):"),
-        portal_url(),
-        "",
-        _("This e-mail holds no case details on purpose. Please never reply with case details."),
-    ]
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    domain = (settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost").strip(">") or "localhost"
-    return EmailMessage(
-        subject=subject,
-        body="\n".join(lines) + "\n",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients_of(config),
-        headers={"Message-ID": f"<referral-notice-{digest}@{domain}>", "Auto-Submitted": "auto-generated"},
-    )
+    return notice_email(subject=subject, lines=lines, link=portal_url(), to=recipients_of(config), key=idempotency_key)
 
 
 def _deadline(value) -> str:
@@ -68,4 +51,4 @@ def _deadline(value) -> str:
         return ""
     if moment.tzinfo is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return deadline_text(moment)

@@ -1,15 +1,15 @@
-"""The e-mail notice transport: one message through Django's e-mail backend, failures in plain words."""
+"""The e-mail notice transport: one message through Django's e-mail backend, failures in plain words
+(referrals.notices.notice_send, shared with the portal's own notices)."""
 
 import logging
-import smtplib
 
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from helpline.outbox import DeliveryError
 from integrations.email.notice import notice_message, recipients_of
+from referrals.notices import notice_send
 from referrals.transports import DeliveryReceipt, DeliveryRequest, Rendered
 
 logger = logging.getLogger(__name__)
@@ -51,26 +51,6 @@ class EmailNoticeTransport:
                 code="config",
             )
         message = notice_message(request.document, request.config, request.idempotency_key)
-        try:
-            get_connection(fail_silently=False).send_messages([message])
-        except smtplib.SMTPRecipientsRefused:
-            logger.warning("Mail server refused the recipients of delivery %s", request.idempotency_key)
-            raise DeliveryError(
-                _("The mail server refused the agency's e-mail addresses. Check the agency's settings."),
-                permanent=True,
-                code="recipients_refused",
-            ) from None
-        except smtplib.SMTPAuthenticationError:
-            logger.error("Mail server refused this server's credentials (delivery %s)", request.idempotency_key)
-            raise DeliveryError(
-                _("The mail server refused this server's credentials. Tell an administrator."),
-                permanent=True,
-                code="smtp_auth",
-            ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            logger.warning("Could not send the notice of delivery %s: %s", request.idempotency_key, type(exc).__name__)
-            raise DeliveryError(
-                _("Could not reach the mail server. Trying again shortly."), permanent=False, code="network"
-            ) from None
+        notice_send(message, key=request.idempotency_key)
         logger.info("E-mail notice sent for delivery %s", request.idempotency_key)
         return DeliveryReceipt(detail=_("E-mail notice sent to %(count)d address(es).") % {"count": len(message.to)})

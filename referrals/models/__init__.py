@@ -4,12 +4,14 @@ and the SOP's notices to staff and offers to the child."""
 from referrals.models.agencies import Agency, AgencyKind, AgencyMembership
 from referrals.models.api import ApiKey, ApiScope, IdempotentRequest
 from referrals.models.referrals import (
+    AgencyNotice,
     ConsentBy,
     ConsentMethod,
     ConsentRule,
     ConsentStatus,
     Delivery,
     DeliveryStatus,
+    NoticeKind,
     Origin,
     OutcomeKind,
     Referral,
@@ -27,6 +29,7 @@ __all__ = [
     "ApiScope",
     "AgencyKind",
     "AgencyMembership",
+    "AgencyNotice",
     "ConsentBy",
     "ConsentMethod",
     "ConsentRule",
@@ -37,6 +40,7 @@ __all__ = [
     "Offer",
     "OfferStatus",
     "DeliveryStatus",
+    "NoticeKind",
     "Origin",
     "OutcomeKind",
     "Referral",

@@ -48,6 +48,15 @@ class Agency(ProtectedRecord):
     # A JSON object of the transport's secret fields, sealed; never shown again once saved.
     transport_secrets = EncryptedTextField(_("delivery secrets"))
     fields = models.JSONField(_("fields it may receive"), default=list, blank=True)
+    # Where the portal's e-mail notices go instead of each authority user of the agency (referrals.notices).
+    notice_email = models.EmailField(
+        _("portal notices to"),
+        blank=True,
+        help_text=_(
+            "One address (a duty desk) that gets the portal's e-mail notices instead of each of the agency's "
+            "authority users. Notices hold a link, never case content."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -257,6 +257,37 @@ class Delivery(OutboxItem):
         return f"Delivery {self.pk} ({self.status})"
 
 
+class NoticeKind(models.TextChoices):
+    NEW_REFERRAL = "new_referral", _("A new referral is waiting")
+    QUESTION = "question", _("The helpline asked a question")
+    ANSWER = "answer", _("The helpline answered a question")
+    OVERDUE = "overdue", _("A referral is overdue")
+
+
+class AgencyNotice(OutboxItem):
+    """An e-mail telling an agency's users that something waits for them in the portal (referrals.notices).
+
+    It carries no content at all: the kind, the referral (for the link) and the delivery state. The
+    recipients are read when it is sent (the agency's notice address, or its authority users)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="notices")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    last_error = models.CharField(max_length=255, blank=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal notice")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="agency_notice_pending")]
+
+    def __str__(self):
+        return f"Notice {self.kind} {self.pk} ({self.status})"
+
+
 class Signposting(models.Model):
     """Information about an agency given on a contact, without a referral ("signposted")."""
 

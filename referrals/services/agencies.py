@@ -11,6 +11,7 @@ import json
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -46,6 +47,7 @@ PLAIN_FIELDS = (
     "transport",
     "transport_config",
     "fields",
+    "notice_email",
     "active",
 )
 
@@ -113,8 +115,13 @@ def agency_clean(values: dict, *, secrets: dict) -> dict:
         problems = transport.validate_config(values["transport_config"], secrets)
         if problems:
             errors.setdefault("transport_config", []).extend(problems)
-    for key in ("description", "phone", "email", "website", "address", "hours"):
+    for key in ("description", "phone", "email", "website", "address", "hours", "notice_email"):
         values[key] = str(values.get(key) or "").strip()
+    if values["notice_email"]:
+        try:
+            validate_email(values["notice_email"])
+        except ValidationError:
+            errors["notice_email"] = [_("Give one e-mail address for the portal's notices, or none.")]
     if errors:
         raise ValidationError(errors)
     return values

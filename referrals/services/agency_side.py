@@ -27,7 +27,7 @@ from helpline.models import Role
 from helpline.vault.services import seal
 from referrals import actions
 from referrals.lifecycle import AT_AGENCY, QUESTIONS_OPEN, STATUS_LABELS, Status, transitions_from
-from referrals.models import Agency, OutcomeKind, Referral, ReferralEvent, ReferralQuestion, Side
+from referrals.models import Agency, NoticeKind, OutcomeKind, Referral, ReferralEvent, ReferralQuestion, Side
 from referrals.selectors import agency_of
 from referrals.services.events import (
     ReferralError,
@@ -38,6 +38,7 @@ from referrals.services.events import (
     referral_move,
     staff_of,
 )
+from referrals.services.notices import agency_notice_queue
 from referrals.todo import agency_questions_changed
 
 VIA_PORTAL = "portal"
@@ -261,6 +262,8 @@ def referral_question_ask(
     if side == Side.AGENCY:
         # It waits for the case's counsellor (or the line's supervisors): their console is told, with ids only.
         agency_questions_changed(referral)
+    else:
+        agency_notice_queue(referral=referral, kind=NoticeKind.QUESTION)
     return question
 
 
@@ -295,6 +298,7 @@ def referral_question_answer(
     _question_audit(actions.REFERRAL_QUESTION_ANSWERED, actor=actor, question=question, side=side, via=via)
     if side == Side.HELPLINE:
         agency_questions_changed(referral)  # it leaves the lists it was on
+        agency_notice_queue(referral=referral, kind=NoticeKind.ANSWER)
     return question
 
 
