@@ -147,7 +147,9 @@ def referral_update_record(
     A final outcome closes the referral (from accepted or declined; the lifecycle refuses it
     otherwise); any other is a progress event on a sent, acknowledged or accepted referral."""
     referral = _for_agency(agency=agency, actor=actor, referral=referral, via=via)
-    kind = outcome_kinds_active().filter(code=outcome).first()
+    # A code with a NUL byte is no code of the list (and PostgreSQL refuses it in a query).
+    known = isinstance(outcome, str) and "\x00" not in outcome
+    kind = outcome_kinds_active().filter(code=outcome).first() if known else None
     if kind is None:
         raise ReferralError(_("Choose an update or outcome from the list."))
     note = reason_clean(note, required=False, what="")
