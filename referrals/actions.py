@@ -34,6 +34,7 @@ NOTICE_CAREGIVER_WITHHELD = action_register(
 )
 OFFER_PROPOSED = action_register("offer.proposed", _("Offer to the child proposed by the SOP"))
 OFFER_LINK_OBTAINED = action_register("offer.link_obtained", _("Report Remove link obtained for the child"))
+OFFER_WITHDRAWN = action_register("offer.withdrawn", _("Offer to the child no longer proposed by the SOP"))
 CONTACT_SIGNPOSTED = action_register("contact.signposted", _("Agency signposted on a contact"))
 
 # The agency's side (referrals.services.agency_side, referrals.selectors): each step names how it came

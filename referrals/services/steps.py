@@ -61,6 +61,7 @@ def steps_propose(*, case, proposals, facts: dict) -> dict:
         if (offer.rule_id, offer.offer) not in still_offered:
             offer.status = OfferStatus.WITHDRAWN
             offer.save(update_fields=["status"])
+            audit_record(action=actions.OFFER_WITHDRAWN, record=offer, details=_offer_details(offer))
     return {"notices": raised, "offers": offered}
 
 
@@ -107,12 +108,18 @@ def _notices_protect(case) -> None:
         )
 
 
+def _offer_details(offer: Offer) -> dict:
+    return {"case": offer.case_id, "rule": offer.rule_id, "offer": offer.offer}
+
+
 def _offer_propose(case, proposal) -> Offer | None:
     existing = Offer.objects.filter(case=case, rule_id=proposal.rule_id, offer=proposal.offer).first()
     if existing is not None:
         if existing.status == OfferStatus.WITHDRAWN:
             existing.status = OfferStatus.READY if existing.link_at else OfferStatus.PROPOSED
             existing.save(update_fields=["status"])
+            details = {**_offer_details(existing), "sop": proposal.sop_version, "again": True}
+            audit_record(action=actions.OFFER_PROPOSED, record=existing, details=details)
         return None
     offer = Offer.objects.create(
         case=case,

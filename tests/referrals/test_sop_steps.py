@@ -353,3 +353,25 @@ def test_a_link_stored_twice_at_once_is_kept_and_audited_once(
     again = Offer.objects.get(pk=stale.pk)
     assert again.link_at == first.link_at
     assert AuditEvent.objects.filter(action="offer.link_obtained").count() == 1
+
+
+def test_an_offer_the_sop_no_longer_makes_is_withdrawn_and_made_again_on_the_audit_trail(
+    counsellor, demo_line, taxonomy, regions, agencies
+):
+    sop_import(actor=None, line=demo_line, text=ALWAYS_OFFER_SOP, activate=True)
+    case = imagery_case(counsellor, demo_line)
+    referrals_propose(case_id=case.pk)
+    offer = Offer.objects.get(case=case)
+    quiet = (
+        "sop: offer\nrules:\n  - id: quiet\n    when: {risk_at_least: imminent}\n    then: [{notify: supervisors}]\n"
+    )
+    sop_import(actor=None, line=demo_line, text=quiet, activate=True)
+    referrals_propose(case_id=case.pk)
+    referrals_propose(case_id=case.pk)
+    assert Offer.objects.get(pk=offer.pk).status == "withdrawn"
+    [withdrawn] = AuditEvent.objects.filter(action="offer.withdrawn")
+    assert withdrawn.details == {"case": case.pk, "rule": "offer", "offer": "report_remove"}
+    sop_import(actor=None, line=demo_line, text=ALWAYS_OFFER_SOP, activate=True)
+    referrals_propose(case_id=case.pk)
+    assert Offer.objects.get(pk=offer.pk).status == "proposed"
+    assert AuditEvent.objects.filter(action="offer.proposed").count() == 2
