@@ -3,27 +3,39 @@
 The SOP benchmark's delivery half (bench/sop.py is the evaluation half).
 
     DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpline \
-        .venv/bin/python bench/sop_delivery.py [--referrals 200] [--rounds 5]
+        flock /tmp/bench.lock .venv/bin/python bench/sop_delivery.py [--referrals 200] [--rounds 3] \
+        [--workers 1 4] [--profile]
 
-Seeds a throwaway database (``test_<name>``, Django's test-database machinery, a throwaway key
-set) with the demo taxonomy, agencies and SOP and one sextortion case, and queues ``--referrals``
-police referrals per round (each with its sealed document and its ``Delivery``) to a signed
-webhook receiver on 127.0.0.1 that checks every signature and answers 201. Then, in interleaved
-rounds, it measures:
+Seeds a throwaway PostgreSQL database (``test_<name>``, Django's test-database machinery, a
+throwaway key set) with the demo taxonomy, agencies and SOP and one sextortion case, and points
+the Nairobi police's agency at a signed-webhook receiver on 127.0.0.1 (bench/delivery_peers.py,
+its own process: verifies every signature, keeps one referral per Idempotency-Key, answers 201,
+HTTP/1.1 keep-alive). Then, for each worker count W and in interleaved rounds:
 
-- **outbox**: ``referrals.outbox.delivery_attempt`` for each delivery, one after the other in one
-  worker (claim with SKIP LOCKED, unseal the document and the agency's secret, sign, POST,
-  record the outcome and the referral's event, audit);
-- **bare client**: ``requests.post`` of the same bodies with the same signed headers to the
-  same receiver, nothing else: the ceiling.
+- **outbox**: ``--referrals`` police referrals confirmed with consent in one transaction (each
+  with its sealed document, its ``Delivery`` and its task), committed at once to W
+  ``manage.py db_worker`` processes already running on the same database, as in production.
+  Timed from the commit until every delivery is recorded delivered (polled every 10 ms): claim,
+  unseal the document and the agency's secret, sign, POST, record the outcome, the referral's
+  event and its audit row, and the task framework's own bookkeeping;
+- **bare client**: W client processes (one keep-alive ``requests.Session`` each) posting the same
+  bodies, signed the same way with the same headers, to the same receiver, nothing else: the
+  ceiling. Timed from the start signal until the last process is done.
 
 Goal: the outbox delivers at least 80% as many referrals per second as the bare client.
-The evaluation half (an SOP of 200 rules as a share of a case save) is bench/sop.py.
+``--profile`` runs one extra round in this process, a worker loop under cProfile, and prints
+where its time goes.
 """
 
 import argparse
+import cProfile
+import json
+import os
+import pstats
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,106 +47,241 @@ from bench.in_process import django_in_process  # noqa: E402
 django_in_process()
 
 import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+
+from bench.delivery_peers import PATH, SECRET  # noqa: E402
+
+PEERS = str(ROOT / "bench" / "delivery_peers.py")
 
 
 def seed():
     from helpline.services.lines import helpline_ensure
-    from referrals.services.agencies import agency_update
     from tests.conftest import make_staff
     from tests.referrals.world import referral_world
 
     line = helpline_ensure(slug="demo", name="Demo line", languages=["en", "fr", "sw"])
     counsellor = make_staff("counsellor", "counsellor", line=line)
     case, plan = referral_world(counsellor, line)
-    return counsellor, case, plan["ke-police-nairobi"].agency, agency_update
+    return counsellor, case, plan["ke-police-nairobi"].agency
 
 
 def queue(*, case, agency, count: int, counsellor) -> list:
-    """``count`` queued referrals of the case to the agency, each with its sealed document and delivery."""
+    """``count`` queued referrals of the case to the agency, committed together; their deliveries' ids."""
     from referrals.models import Delivery
     from referrals.services.referrals import referral_confirm, referral_consent_record, referral_manual_create
 
-    deliveries = []
-    for _ in range(count):
-        referral = referral_manual_create(
-            actor=counsellor, case=case, agency=agency, reason="Benchmark", consent_rule="required"
-        )
-        referral_confirm(actor=counsellor, referral=referral)
-        referral_consent_record(actor=counsellor, referral=referral, by="child", method="verbal")
-        deliveries.append(Delivery.objects.select_related("referral__case__data_key").get(referral_id=referral.pk))
-    return deliveries
+    referrals = []
+    with transaction.atomic():
+        for _ in range(count):
+            referral = referral_manual_create(
+                actor=counsellor, case=case, agency=agency, reason="Benchmark", consent_rule="required"
+            )
+            referral_confirm(actor=counsellor, referral=referral)
+            referral_consent_record(actor=counsellor, referral=referral, by="child", method="verbal")
+            referrals.append(referral.pk)
+    return list(Delivery.objects.filter(referral_id__in=referrals).values_list("pk", flat=True))
 
 
-def bare_requests(deliveries, url: str, secret: str) -> list:
-    """The same bodies and signed headers the transport sends, prepared before the clock starts."""
+def document_body(case, agency, counsellor) -> str:
+    """The bare client's bodies: documents of real referrals (queued and sent by nobody), under fresh keys."""
     from helpline.vault.services import unseal
+    from referrals.models import Referral
 
-    prepared = []
-    for delivery in deliveries:
-        body = unseal(delivery.referral, "document").encode("utf-8")
-        prepared.append((str(uuid.uuid4()), body))
-    return prepared
+    # The same document the outbox sends, built and sealed by the same confirm path, then rolled back.
+    with transaction.atomic():
+        [delivery] = queue(case=case, agency=agency, count=1, counsellor=counsellor)
+        referral = Referral.objects.select_related("case__data_key").get(deliveries=delivery)
+        document = json.loads(unseal(referral, "document"))
+        transaction.set_rollback(True)  # nothing left for the workers
+    body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # as the transport
+    return body
+
+
+def bodies_write(body: str, count: int) -> str:
+    """The bare client's round: ``count`` copies of the body, each under a fresh Idempotency-Key."""
+    handle, path = tempfile.mkstemp(suffix=".jsonl")
+    with os.fdopen(handle, "w") as out:
+        for _ in range(count):
+            out.write(json.dumps({"key": str(uuid.uuid4()), "body": body}) + "\n")
+    return path
+
+
+def start_receiver() -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, PEERS, "receiver"], stdout=subprocess.PIPE, text=True)
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}"
+
+
+def receiver_stats(base: str) -> dict:
+    return requests.get(base + "/stats", timeout=5).json()
+
+
+def start_workers(count: int, log) -> list[subprocess.Popen]:
+    database = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "HELPLINE_INPROCESS_WORKER": "false",
+        }
+    )
+    command = [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.05"]
+    return [
+        subprocess.Popen(
+            [*command, "--no-startup-delay", "--worker-id", f"bench-{number}", "--no-reload", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        for number in range(count)
+    ]
+
+
+def stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def bare_round(url: str, path: str, clients: int) -> float:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, PEERS, "client", url, path, str(index), str(clients)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(clients)
+    ]
+    for process in processes:
+        assert process.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    sent = 0
+    for process in processes:
+        line = process.stdout.readline().split()
+        assert line and line[0] == "done", line
+        sent += int(line[1])
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.wait(10)
+    return sent / elapsed
+
+
+def wait_delivered(ids, *, timeout: float = 300) -> None:
+    from referrals.models import Delivery, DeliveryStatus
+
+    deadline = time.monotonic() + timeout
+    while Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.DELIVERED).count() < len(ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError("deliveries not all delivered in time")
+        time.sleep(0.01)
+
+
+def outbox_round(*, case, agency, counsellor, count: int) -> float:
+    ids = queue(case=case, agency=agency, count=count, counsellor=counsellor)  # committed here
+    started = time.perf_counter()
+    wait_delivered(ids)
+    return count / (time.perf_counter() - started)
+
+
+def profile_round(*, case, agency, counsellor, count: int) -> None:
+    """One worker loop in this process under cProfile, until the queue is empty."""
+    import logging
+
+    from helpline.worker import task_worker
+
+    logging.getLogger("django_tasks").setLevel(logging.WARNING)
+    logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
+    logging.getLogger("integrations.webhook.transport").setLevel(logging.WARNING)
+    queue(case=case, agency=agency, count=count, counsellor=counsellor)
+    worker = task_worker(worker_id="bench-profile", interval=0, until_empty=True)
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.runcall(worker.run)
+    elapsed = time.perf_counter() - started
+    print(f"\nprofile: {count} referrals in {elapsed:.2f} s by one in-process worker under cProfile")
+    stats = pstats.Stats(profile).sort_stats("cumulative")
+    stats.print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 4])
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
-    from integrations.webhook.signing import signature_headers
-    from referrals.outbox import delivery_attempt
-    from tests.fakes.http import fake_http_servers
-    from tests.integrations.webhook.conftest import PATH, SECRET, Receiver
+    from referrals.services.agencies import agency_update
 
     old = setup_databases(verbosity=0, interactive=False)
+    receiver, base = start_receiver()
+    log = tempfile.NamedTemporaryFile("w", prefix="sop_delivery_workers_", suffix=".log", delete=False)  # noqa: SIM115
+    print(f"workers' output: {log.name}")
+    results = []
     try:
-        with fake_http_servers() as start:
-            server = start()
-            receiver = Receiver(server=server)
-            server.route("POST", PATH, receiver.handle)
-            counsellor, case, agency, agency_update = seed()
-            agency_update(
-                actor=None,
-                agency=agency,
-                transport="webhook",
-                transport_config={"url": receiver.url},
-                secrets={"signing_secret": SECRET},
-            )
-            outbox_rates, bare_rates = [], []
-            for round_number in range(1, args.rounds + 1):
-                deliveries = queue(case=case, agency=agency, count=args.referrals, counsellor=counsellor)
-                bodies = bare_requests(deliveries, receiver.url, SECRET)
-                started = time.perf_counter()
-                for key, body in bodies:
-                    headers = {
-                        "Content-Type": "application/json; charset=utf-8",
-                        "Idempotency-Key": key,
-                        **signature_headers(secret=SECRET, body=body),
-                    }
-                    response = requests.post(receiver.url, data=body, headers=headers, timeout=15)
-                    assert response.status_code == 201, response.status_code
-                bare = len(bodies) / (time.perf_counter() - started)
-                started = time.perf_counter()
-                for delivery in deliveries:
-                    assert delivery_attempt(delivery_id=delivery.pk) == "sent"
-                outbox = len(deliveries) / (time.perf_counter() - started)
-                bare_rates.append(bare)
-                outbox_rates.append(outbox)
-                print(
-                    f"round {round_number}: outbox {outbox:7.1f}/s  bare client {bare:7.1f}/s  "
-                    f"ratio {outbox / bare:5.2f}"
-                )
-            outbox, bare = statistics.median(outbox_rates), statistics.median(bare_rates)
+        counsellor, case, agency = seed()
+        agency_update(
+            actor=None,
+            agency=agency,
+            transport="webhook",
+            transport_config={"url": base + PATH},
+            secrets={"signing_secret": SECRET},
+        )
+        body = document_body(case, agency, counsellor)
+        print(
+            f"PostgreSQL {connection.pg_version // 10000}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+            f"{args.referrals} referrals a round, {args.rounds} rounds"
+        )
+        for workers in args.workers:
+            processes = start_workers(workers, log)
+            try:
+                time.sleep(3)  # Django set up in every worker
+                outbox_rates, bare_rates = [], []
+                for number in range(1, args.rounds + 1):
+                    path = bodies_write(body, args.referrals)
+                    bare = bare_round(base + PATH, path, workers)
+                    os.unlink(path)
+                    outbox = outbox_round(case=case, agency=agency, counsellor=counsellor, count=args.referrals)
+                    bare_rates.append(bare)
+                    outbox_rates.append(outbox)
+                    print(
+                        f"W={workers} round {number}: outbox {outbox:7.1f}/s  bare client {bare:7.1f}/s  "
+                        f"ratio {outbox / bare:5.2f}  (load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
+            finally:
+                stop(processes)
+            results.append((workers, statistics.median(outbox_rates), statistics.median(bare_rates)))
+        if args.profile:
+            profile_round(case=case, agency=agency, counsellor=counsellor, count=args.referrals)
+        print()
+        for workers, outbox, bare in results:
             print(
-                f"\nmedian of {args.rounds} rounds of {args.referrals}: outbox {outbox:.1f} referrals/s, "
-                f"bare client {bare:.1f} requests/s, ratio {outbox / bare:.2f} (goal >= 0.80)"
+                f"{workers} worker(s) / {workers} client(s), median of {args.rounds} rounds of {args.referrals}: "
+                f"outbox {outbox:.1f} referrals/s, bare client {bare:.1f} requests/s, "
+                f"ratio {outbox / bare:.2f} (goal >= 0.80)"
             )
-            print(
-                f"receiver holds {len(receiver.referrals)} referrals, refused {receiver.refused_signatures} signatures"
-            )
+        stats = receiver_stats(base)
+        print(
+            f"receiver: {stats['requests']} requests, {stats['referrals']} distinct referrals, "
+            f"{stats['refused']} refused signatures"
+        )
     finally:
+        stop([receiver])
+        connection.close()
         teardown_databases(old, verbosity=0)
 
 

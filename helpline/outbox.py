@@ -17,15 +17,27 @@ its delivery. This module holds the machinery they share:
   worker left claimed, and re-enqueues an item whose task was lost. The
   periodic runner calls it every minute; the embedded worker also calls it at start.
 
+- **batches**, for a kind whose ``batch_size`` is above 1 (referrals:
+  ``REFERRAL_DELIVERY_BATCH``): the task of one item claims, in the same short
+  transaction, up to that many due items of its kind whose tasks are waiting,
+  sends them one after the other, and records every outcome in one transaction.
+  The claimed items' own tasks are closed in the claim transaction (they would
+  find nothing to do), so a burst of N items costs about N / batch claims and
+  commits instead of N of each. A batch stops starting sends after
+  ``BATCH_SEND_SECONDS`` and puts what it did not try back in line, so a slow
+  receiver never keeps a claim anywhere near ``stall_after``.
+
 Delivery is therefore *at least once*: a worker that dies after the receiver
-took the item but before the outcome was recorded sends it again. Receivers
-that must see it once get an idempotency key (the item's id).
+took the item but before the outcome was recorded sends it again (in a batch:
+every item of the batch whose outcome was not recorded). Receivers that must
+see it once get an idempotency key (the item's id).
 
 An outbox kind subclasses ``Outbox``, registers itself with ``outbox_register``
 at import time, and its model inherits ``OutboxItem`` for the shared columns.
 """
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -35,6 +47,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from helpline.bulk import rows_update
 from helpline.realtime import database_call
 from helpline.retry import RetryPolicy
 
@@ -42,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 # A pending item whose task has not run this long after it was due is enqueued again.
 LOST_TASK_GRACE = timedelta(minutes=2)
+# A batch starts no new send after this many seconds; the rest go back in line for the next task.
+BATCH_SEND_SECONDS = 20.0
 
 
 class DeliveryError(Exception):
@@ -87,6 +102,10 @@ class Outbox:
     def policy(self) -> RetryPolicy:
         raise NotImplementedError
 
+    def batch_size(self) -> int:
+        """How many due items one task claims and sends together (1: its own only)."""
+        return 1
+
     def queryset(self) -> QuerySet:
         """Every item of this kind, with what ``begin`` reads joined."""
         return self.model.objects.all()
@@ -103,6 +122,10 @@ class Outbox:
         """Mark the item in flight; return what ``send`` needs (read now, under the lock) and the changed fields."""
         raise NotImplementedError
 
+    def begin_many(self, items: list) -> list[tuple[Any, list[str]]]:
+        """``begin`` for each item of a batch, in order; a kind may share what the items have in common."""
+        return [self.begin(item) for item in items]
+
     def send(self, payload) -> Any:
         """Hand it over. Called outside any transaction; raises DeliveryError."""
         raise NotImplementedError
@@ -118,6 +141,13 @@ class Outbox:
 
     def succeeded(self, item, result) -> list[str]:
         raise NotImplementedError
+
+    def succeeded_many(self, outcomes: list[tuple[Any, Any]]) -> list[str]:
+        """``succeeded`` for a batch's ``(item, result)`` pairs, rows locked; a kind may do it in bulk."""
+        changed: dict[str, None] = {}
+        for item, result in outcomes:
+            changed.update(dict.fromkeys(self.succeeded(item, result)))
+        return list(changed)
 
     def retry_later(self, item, error: DeliveryError) -> list[str]:
         """Mark the item pending again (the next attempt is already scheduled)."""
@@ -173,8 +203,11 @@ def _fallback_cancel(task_id: str) -> None:
 
 @task()
 def outbox_deliver(outbox_name: str, item_id: str) -> str:
-    """The background task: one attempt for one item."""
-    return outbox_attempt(outbox=outbox_get(outbox_name), item_id=item_id)
+    """The background task: one attempt for one item (and, for a batching kind, for the due items beside it)."""
+    outbox = outbox_get(outbox_name)
+    if outbox.batch_size() > 1:
+        return outbox_attempt_batch(outbox=outbox, item_id=item_id)
+    return outbox_attempt(outbox=outbox, item_id=item_id)
 
 
 def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
@@ -277,7 +310,11 @@ def _succeeded(outbox: Outbox, item_id: str, result) -> str:
 
 @transaction.atomic
 def _failed(outbox: Outbox, item_id: str, error: DeliveryError) -> str:
-    item = outbox.model.objects.select_for_update().get(pk=item_id)
+    return _failed_locked(outbox, outbox.model.objects.select_for_update().get(pk=item_id), error)
+
+
+def _failed_locked(outbox: Outbox, item, error: DeliveryError) -> str:
+    """Record a failed attempt of an item whose row the caller's transaction holds locked."""
     item.claimed_at = None
     policy = outbox.policy()
     if error.permanent or policy.exhausted(item.attempts):
@@ -293,12 +330,117 @@ def _failed(outbox: Outbox, item_id: str, error: DeliveryError) -> str:
         "Outbox %s: attempt %d for %s failed (code %s), %s",
         outbox.name,
         item.attempts,
-        item_id,
+        item.pk,
         error.code or "-",
         outcome,
     )
     outbox.announce(item)
     return outcome
+
+
+def outbox_attempt_batch(*, outbox: Outbox, item_id: str, limit: int | None = None) -> str:
+    """``outbox_attempt`` for the item and up to ``limit - 1`` other due items whose tasks are waiting.
+
+    One claim transaction, the sends outside any transaction one after the other, one
+    transaction for every outcome. Returns the counts ("sent 19, retrying 1").
+    """
+    claimed = _claim_batch(outbox, item_id, limit or outbox.batch_size())
+    if not claimed:
+        return "skipped"
+    outcomes: list[tuple[str, Any]] = []
+    stop_after = time.monotonic() + BATCH_SEND_SECONDS
+    try:
+        for pk, payload in claimed:
+            if outcomes and time.monotonic() > stop_after:
+                break
+            try:
+                outcomes.append((pk, outbox.send(payload)))
+            except DeliveryError as error:
+                outcomes.append((pk, error))
+    except Exception:
+        # Not a DeliveryError: the item being sent stays claimed, for the sweep to resume as after
+        # a single attempt; what went out is recorded and what was not tried goes back in line.
+        _record_batch(outbox, outcomes, [pk for pk, _ in claimed[len(outcomes) + 1 :]])
+        raise
+    counts = _record_batch(outbox, outcomes, [pk for pk, _ in claimed[len(outcomes) :]])
+    return ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+
+
+@transaction.atomic
+def _claim_batch(outbox: Outbox, item_id: str, limit: int) -> list[tuple[str, Any]]:
+    """Claim the item and due siblings with waiting tasks; close those tasks. Returns ``(pk, payload)`` in order."""
+    now = timezone.now()
+    waiting = list(
+        DBTaskResult.objects.ready()
+        .filter(task_path=outbox_deliver.module_path, args_kwargs__args__0=outbox.name)
+        .exclude(args_kwargs__args__1=str(item_id))
+        .select_for_update(skip_locked=True)
+        .values_list("id", "args_kwargs")[: max(limit - 1, 0)]
+    )
+    task_of = {args_kwargs["args"][1]: task_id for task_id, args_kwargs in waiting}
+    wanted = [str(item_id), *task_of]
+    found = {
+        str(item.pk): item
+        for item in outbox.queryset()
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(outbox.pending(), Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk__in=wanted)
+    }
+    items = [found[pk] for pk in wanted if pk in found]
+    if not items:
+        return []
+    for item in items:
+        item.attempts += 1
+        item.claimed_at = now
+        item.next_attempt_at = None
+    claimed, fields = [], {"attempts": None, "claimed_at": None, "next_attempt_at": None}
+    for item, (payload, changed) in zip(items, outbox.begin_many(items), strict=True):
+        fields.update(dict.fromkeys(changed))
+        claimed.append((str(item.pk), payload))
+    rows_update(items, list(fields))
+    closed = [task_of[pk] for pk, _ in claimed if pk in task_of]
+    if closed:
+        # Their items are claimed here: the tasks would find nothing to do. Closed, not deleted,
+        # so the task list still shows every task that was queued and what became of it.
+        DBTaskResult.objects.filter(id__in=closed).update(
+            status=TaskResultStatus.SUCCESSFUL, started_at=now, finished_at=now, return_value="batched"
+        )
+    return claimed
+
+
+@transaction.atomic
+def _record_batch(outbox: Outbox, outcomes: list[tuple[str, Any]], untried: list[str]) -> dict[str, int]:
+    """Every outcome of a batch in one transaction; the untried items pending again, their tasks queued."""
+    ids = [pk for pk, _ in outcomes] + list(untried)
+    # Locked in one order (by id), so two transactions locking several rows never deadlock.
+    items = {str(item.pk): item for item in outbox.model.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    counts: dict[str, int] = {}
+    sent = [(items[pk], result) for pk, result in outcomes if not isinstance(result, DeliveryError)]
+    if sent:
+        for item, _ in sent:
+            item.claimed_at = None
+        changed = outbox.succeeded_many(sent)
+        rows_update([item for item, _ in sent], ["claimed_at", *changed])
+        counts["sent"] = len(sent)
+    for pk, result in outcomes:
+        if isinstance(result, DeliveryError):
+            outcome = _failed_locked(outbox, items[pk], result)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    if untried:
+        now = timezone.now()
+        for pk in untried:
+            item = items[pk]
+            item.attempts -= 1  # counted at the claim, never tried
+            item.claimed_at = None
+            item.next_attempt_at = now
+            for name, value in outbox.released().items():
+                setattr(item, name, value)
+        rows_update([items[pk] for pk in untried], ["attempts", "claimed_at", "next_attempt_at", *outbox.released()])
+        for pk in untried:
+            outbox_enqueue(outbox, pk)
+        counts["put back"] = len(untried)
+    for item, _ in sent:
+        outbox.announce(item)
+    return counts
 
 
 @transaction.atomic

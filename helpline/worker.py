@@ -29,20 +29,25 @@ PERIODIC_TICK_SECONDS = 5.0
 def start_inprocess_worker_if_configured() -> None:
     if not settings.TASKS_INPROCESS_WORKER or _started.is_set():
         return
-    worker = Worker(
-        queue_names=["*"],
-        interval=0.5,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=f"inprocess-{os.getpid()}",
-        excluded_queue_names=[],
-    )
+    worker = task_worker(worker_id=f"inprocess-{os.getpid()}", interval=0.5)
     threading.Thread(target=_run_tasks_forever, args=(worker,), name="task-worker", daemon=True).start()
     threading.Thread(target=periodic_loop, name="periodic-runner", daemon=True).start()
     _started.set()
     logger.info("In-process task worker and periodic runner started")
+
+
+def task_worker(*, worker_id: str, interval: float, until_empty: bool = False) -> Worker:
+    """django-tasks-db's worker loop on every queue of the default backend (``until_empty``: ``--batch``)."""
+    return Worker(
+        queue_names=["*"],
+        interval=interval,
+        batch=until_empty,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
 
 
 def _run_tasks_forever(worker) -> None:

@@ -1,5 +1,6 @@
 """Write path of the audit trail: one function, ``audit_record``."""
 
+import functools
 import ipaddress
 import json
 import re
@@ -60,6 +61,48 @@ def audit_record(
     where every write transaction already holds the database's one write lock, it is
     linked here at once.
     """
+    return audit_record_many(
+        [
+            {
+                "action": action,
+                "actor": actor,
+                "subject": subject,
+                "request": request,
+                "record": record,
+                "reason": reason,
+                "details": details,
+            }
+        ]
+    )[0]
+
+
+def audit_record_many(entries: list[dict]) -> list[AuditEvent]:
+    """Several events at once, each given as ``audit_record``'s keyword arguments; the events, in order.
+
+    The same checks and the same rows as that many ``audit_record`` calls, in the caller's
+    transaction, written by one multi-row INSERT on PostgreSQL (a batch of deliveries records
+    its outcomes this way). The linker chains them like any others, in id order.
+    """
+    events = [_event(**entry) for entry in entries]
+    if not events:
+        return events
+    using = router.db_for_write(AuditEvent)
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
+        _insert(events, connections[using])
+    elif vendor == "sqlite":
+        with transaction.atomic(using=using):
+            for event in events:
+                event.save(using=using)
+            audit_link_pending(using=using)
+    else:
+        raise NotSupportedError(f"The audit trail supports PostgreSQL and SQLite, not {vendor}.")
+    return events
+
+
+def _event(
+    *, action: str, actor=None, subject=None, request=None, record=None, reason: str = "", details: dict | None = None
+) -> AuditEvent:
     actor_id, actor_username = _who(actor)
     subject_id, subject_username = _who(subject)
     record_type, record_id = _record_reference(record)
@@ -77,16 +120,6 @@ def audit_record(
         ip_address=_client_address(request),
     )
     event._from_audit_record = True
-    using = router.db_for_write(AuditEvent)
-    vendor = connections[using].vendor
-    if vendor == "postgresql":
-        _insert(event, connections[using])
-    elif vendor == "sqlite":
-        with transaction.atomic(using=using):
-            event.save(using=using)
-            audit_link_pending(using=using)
-    else:
-        raise NotSupportedError(f"The audit trail supports PostgreSQL and SQLite, not {vendor}.")
     return event
 
 
@@ -105,28 +138,32 @@ _INSERTED_FIELDS = (
 )
 
 
-def _insert_sql() -> str:
+@functools.lru_cache(maxsize=64)
+def _insert_sql(rows: int) -> str:
     columns = ", ".join(AuditEvent._meta.get_field(name).column for name in _INSERTED_FIELDS)
     casts = {"details": "::jsonb", "ip_address": "::inet"}
-    values = ", ".join("%s" + casts.get(name, "") for name in _INSERTED_FIELDS)
-    return f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES ({values}) RETURNING id"  # noqa: S608
+    row = "(" + ", ".join("%s" + casts.get(name, "") for name in _INSERTED_FIELDS) + ")"
+    values = ", ".join([row] * rows)
+    return f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES {values} RETURNING id"  # noqa: S608
 
 
-_INSERT_SQL = _insert_sql()
-
-
-def _insert(event: AuditEvent, connection) -> None:
+def _insert(events: list[AuditEvent], connection) -> None:
     """One prepared-shape INSERT on PostgreSQL: every audited transaction pays for this, so skip the ORM's compiler.
 
-    The values are the model's own, already cleaned; the row reads back through the ORM as any other.
+    The values are the model's own, already cleaned; the rows read back through the ORM as any
+    other. Several events are one multi-row INSERT, whose ids come back in the order of its rows.
     """
-    values = [getattr(event, name) for name in _INSERTED_FIELDS]
-    values[_INSERTED_FIELDS.index("details")] = canonical_json(event.details)
+    values = []
+    for event in events:
+        row = [getattr(event, name) for name in _INSERTED_FIELDS]
+        row[_INSERTED_FIELDS.index("details")] = canonical_json(event.details)
+        values.extend(row)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, values)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
+        cursor.execute(_insert_sql(len(events)), values)
+        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = pk
+            event._state.adding = False
+            event._state.db = connection.alias
 
 
 def _who(user) -> tuple[int | None, str]:

@@ -3,6 +3,8 @@
 import json
 import logging
 import re
+import threading
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
@@ -24,6 +26,24 @@ RETRY_STATUSES = {408, 425, 429}
 # What we keep of the receiver's own reference: short, printable, nothing it could smuggle into a page.
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9._:/#-]{1,128}")
 USER_AGENT = "helpline-webhook/1"
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's keep-alive session: one connection per receiver reused from delivery to delivery.
+
+    Per thread because a ``requests.Session`` is not thread-safe. It keeps connections and
+    nothing else: no cookies (no receiver's answer changes what the next request carries) and
+    nothing from the environment (no proxy or .netrc decides where referrals go).
+    """
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        _local.session = session
+    return session
 
 
 def url_problem(url: str) -> str:
@@ -78,13 +98,10 @@ class WebhookTransport:
             "Idempotency-Key": request.idempotency_key,
             **signature_headers(secret=request.secrets["signing_secret"], body=body),
         }
-        session = requests.Session()
-        session.trust_env = False  # no proxy or .netrc from the environment decides where referrals go
         try:
-            with session:
-                response = session.post(
-                    request.config["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-                )
+            response = _session().post(
+                request.config["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
         except requests.Timeout:
             raise DeliveryError(_("The receiver did not answer in time."), permanent=False, code="timeout") from None
         except requests.RequestException:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case
 from cases.selectors import case_is_visible
-from helpline.audit.services import audit_record
+from helpline.audit.services import audit_record_many
+from helpline.bulk import rows_update
 from helpline.models import Staff
 from helpline.vault.services import seal
 from referrals import actions
@@ -58,6 +59,12 @@ def referral_lock(referral: Referral) -> Referral:
 def referral_event_add(
     referral: Referral, *, kind: str, actor, from_status="", to_status="", detail="", note="", via="", outcome=None
 ) -> ReferralEvent:
+    event = _event(referral, kind, actor, from_status, to_status, detail, note, via, outcome)
+    event.save(force_insert=True)
+    return event
+
+
+def _event(referral, kind, actor, from_status, to_status, detail, note, via, outcome) -> ReferralEvent:
     event = ReferralEvent(
         referral=referral,
         kind=kind,
@@ -71,11 +78,47 @@ def referral_event_add(
     event.referral = referral
     if note:
         seal(event, "note", note)
-    event.save(force_insert=True)
     return event
 
 
-def referral_move(
+def referral_move(referral: Referral, to_status: str, **options) -> ReferralEvent:
+    """Change the status through the transition table; an impossible move is a ReferralError.
+
+    Options (keyword): ``actor`` (required), ``note``, ``detail``; ``also`` names other fields the
+    caller changed, saved in the same UPDATE; ``audit_action`` and ``audit_details`` let a move be
+    audited under its own name (a delivery: ``referral.sent``); ``via`` and ``outcome`` go on the
+    event (the agency's steps)."""
+    return referral_moves([(referral, to_status, options)])[0]
+
+
+def referral_moves(moves: list[tuple[Referral, str, dict]]) -> list[ReferralEvent]:
+    """Several referrals moved at once (a batch of deliveries), each ``(referral, to_status, referral_move's
+    options)``, rows locked by the caller: each move checked, its event and its audit record, written as
+    one UPDATE, one INSERT of events and one of audit rows whatever their number."""
+    if not moves:
+        return []
+    fields: dict[str, None] = {}
+    events, audits = [], []
+    for referral, to_status, options in moves:
+        changed, event, audit = _move(referral, to_status, **options)
+        fields.update(dict.fromkeys(changed))
+        events.append(event)
+        audits.append(audit)
+    # Every field any move changed: the others' values are what was read under the lock. A referral
+    # moved twice (sent, then acknowledged) is one row with its last state.
+    referrals = list({referral.pk: referral for referral, _, _ in moves}.values())
+    rows_update(referrals, list(fields))
+    ReferralEvent.objects.bulk_create(events)
+    audit_record_many(audits)
+    for event in events:
+        closing = event.from_status in QUESTIONS_OPEN and event.to_status not in QUESTIONS_OPEN
+        if closing and agency_questions_open_on(event.referral):
+            # Its open questions can no longer be answered: they leave the consoles' lists.
+            agency_questions_changed(event.referral)
+    return events
+
+
+def _move(
     referral: Referral,
     to_status: str,
     *,
@@ -87,12 +130,8 @@ def referral_move(
     audit_details: dict | None = None,
     via: str = "",
     outcome=None,
-) -> ReferralEvent:
-    """Change the status through the transition table; an impossible move is a ReferralError.
-
-    ``also`` names other fields the caller changed, saved in the same UPDATE; ``audit_action``
-    and ``audit_details`` let a move be audited under its own name (a delivery: ``referral.sent``);
-    ``via`` and ``outcome`` go on the event (the agency's steps)."""
+) -> tuple[list[str], ReferralEvent, dict]:
+    """The move applied to the instance: the fields changed, its event and its audit record, not yet written."""
     try:
         kind = transition_event(referral.status, to_status)
     except TransitionRefused as refused:
@@ -102,6 +141,8 @@ def referral_move(
     from_status = referral.status
     referral.status = to_status
     now = timezone.now()
+    # Set here, not left to auto_now: a bulk UPDATE does not run the field's pre_save.
+    referral.updated_at = now
     stamps = {Status.QUEUED: "queued_at", Status.SENT: "sent_at", Status.ACKNOWLEDGED: "acknowledged_at"}
     changed = ["status", "updated_at", *also]
     if to_status in stamps:
@@ -110,25 +151,11 @@ def referral_move(
     if to_status in (Status.CLOSED, Status.WITHDRAWN, Status.DISMISSED):
         referral.closed_at = now
         changed.append("closed_at")
-    referral.save(update_fields=changed)
-    event = referral_event_add(
-        referral,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        detail=detail,
-        note=note,
-        via=via,
-        outcome=outcome,
-    )
-    audit_record(
-        action=audit_action,
-        actor=actor,
-        record=referral,
-        details={"from": from_status, "to": to_status, "agency": referral.agency.code, **(audit_details or {})},
-    )
-    if from_status in QUESTIONS_OPEN and to_status not in QUESTIONS_OPEN and agency_questions_open_on(referral):
-        # Its open questions can no longer be answered: they leave the consoles' lists.
-        agency_questions_changed(referral)
-    return event
+    event = _event(referral, kind, actor, from_status, to_status, detail, note, via, outcome)
+    audit = {
+        "action": audit_action,
+        "actor": actor,
+        "record": referral,
+        "details": {"from": from_status, "to": to_status, "agency": referral.agency.code, **(audit_details or {})},
+    }
+    return changed, event, audit

@@ -74,6 +74,7 @@ class Recorded:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # the route's {placeholders}
     received_at: float = 0.0  # time.monotonic()
+    client: tuple = ()  # the client's (address, port): one per connection, to see keep-alive
 
     @property
     def text(self) -> str:
@@ -219,6 +220,7 @@ def _handler_for(fake: FakeHttpServer) -> type[BaseHTTPRequestHandler]:
                 headers=CaseInsensitiveDict(self.headers.items()),
                 body=self._body(),
                 received_at=time.monotonic(),
+                client=tuple(self.client_address),
             )
             recorded, answer = fake._answer_for(recorded)
             reply = answer(recorded) if callable(answer) else answer

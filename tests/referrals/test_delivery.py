@@ -15,29 +15,13 @@ from referrals.document_fields import field_paths_expand
 from referrals.lifecycle import Status
 from referrals.models import Delivery, Referral
 from referrals.outbox import delivery_attempt
-from referrals.services.agencies import agency_update
 from referrals.services.referrals import referral_confirm, referral_override_request, referral_plan_decide
-from tests.integrations.webhook.conftest import PATH, SECRET, Receiver
+from tests.integrations.webhook.conftest import PATH, SECRET
 from tests.referrals.conftest import CHILD_NAME, PROTECTED, raw_column
 
 pytestmark = pytest.mark.django_db
 
 VALIDATOR = Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-
-
-@pytest.fixture
-def receiver(fake_http, agencies):
-    server = fake_http()
-    receiver = Receiver(server=server)
-    server.route("POST", PATH, receiver.handle)
-    agency_update(
-        actor=None,
-        agency=agencies["ke-police-nairobi"],
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
-    return receiver
 
 
 @pytest.fixture

@@ -105,3 +105,64 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried_and_the_receiver_s
     requests = server.requests_to("POST", PATH)
     assert len(requests) == 2 and {r.headers["Idempotency-Key"] for r in requests} == {str(delivery.pk)}
     assert len(receiver.referrals) == 1
+
+
+def test_a_worker_killed_mid_batch_leaves_every_unrecorded_delivery_to_be_retried_and_each_arrives_once(
+    case, counsellor, agencies, fake_http
+):
+    from referrals.services.referrals import referral_consent_record, referral_manual_create
+
+    server = fake_http()
+    receiver = Receiver(server=server)
+    arrived = threading.Event()
+
+    def second_hangs(request):
+        answer = receiver.handle(request)
+        if len(server.requests_to("POST", PATH)) == 2:
+            arrived.set()
+            return replace(answer, delay=20)  # the worker dies before hearing back from the second
+        return answer
+
+    server.route("POST", PATH, second_hangs)
+    police = agencies["ke-police-nairobi"]
+    agency_update(
+        actor=None,
+        agency=police,
+        transport="webhook",
+        transport_config={"url": receiver.url},
+        secrets={"signing_secret": SECRET},
+    )
+    referrals = []
+    for _ in range(3):
+        referral = referral_manual_create(
+            actor=counsellor, case=case, agency=police, reason="Another report", consent_rule="required"
+        )
+        referral_confirm(actor=counsellor, referral=referral)
+        referral_consent_record(actor=counsellor, referral=referral, by="child", method="verbal")
+        referrals.append(referral.pk)
+    deliveries = list(Delivery.objects.filter(referral_id__in=referrals))
+
+    worker = _worker()
+    try:
+        assert arrived.wait(120), "the worker never posted the second referral"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    # One batch claimed all three; none of its outcomes was recorded.
+    assert set(Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).values_list("status", flat=True)) == {
+        DeliveryStatus.SENDING
+    }
+    assert outbox_sweep(REFERRAL_OUTBOX, stalled_after=timedelta(0))["stalled"] == 3
+    server.route("POST", PATH, receiver.handle)
+    restarted = _worker("--batch")
+    assert restarted.wait(120) == 0
+
+    for delivery in Delivery.objects.filter(pk__in=[d.pk for d in deliveries]):
+        assert delivery.status == DeliveryStatus.DELIVERED
+    assert set(Referral.objects.filter(pk__in=referrals).values_list("status", flat=True)) == {Status.SENT}
+    keys = [r.headers["Idempotency-Key"] for r in server.requests_to("POST", PATH)]
+    assert set(keys) == {str(d.pk) for d in deliveries}
+    assert len(keys) == 5  # the two the dead worker sent went again, under their own keys
+    assert len(receiver.referrals) == 3  # and the receiver holds each once

@@ -182,3 +182,15 @@ def test_no_proxy_from_the_environment_decides_where_the_referral_goes(fake_http
         monkeypatch.delenv(name, raising=False)
     TRANSPORT.deliver(_request(url=server.url + "/hook"))
     assert proxy.requests == [] and len(server.requests_to("POST", "/hook")) == 1
+
+
+def test_deliveries_reuse_one_connection_and_carry_no_cookie_a_receiver_set(fake_http):
+    """The worker thread's keep-alive session keeps connections only: a cookie set by a receiver never rides
+    along on the next referral (to it or to anyone)."""
+    server = fake_http()
+    server.route("POST", "/hook", Reply(201, json={}, headers={"Set-Cookie": "tracker=1; Path=/"}))
+    for _ in range(3):
+        TRANSPORT.deliver(_request(url=server.url + "/hook"))
+    requests = server.requests_to("POST", "/hook")
+    assert len({request.client for request in requests}) == 1  # one TCP connection for the three
+    assert all("Cookie" not in request.headers for request in requests)
