@@ -25,7 +25,10 @@ def var_dir_make_private(path: Path) -> None:
     path.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
     uid = os.getuid()
     for entry in (path, *path.rglob("*")):
-        status = entry.lstat()
+        try:
+            status = entry.lstat()
+        except FileNotFoundError:
+            continue  # gone since it was listed (SQLite's -shm/-wal files come and go with connections)
         if stat.S_ISLNK(status.st_mode) or status.st_uid != uid:
             continue
         wanted = DIRECTORY_MODE if stat.S_ISDIR(status.st_mode) else FILE_MODE

@@ -18,9 +18,10 @@ ANSWER = "Yes, she moved back there on Monday"
 @pytest.fixture
 def sent(counsellor, supervisor, demo_line, authority):
     from referrals.services.agencies import agency_membership_set
-    from tests.referrals.world import referral_sent, referral_world
+    from tests.referrals.world import outcome_kinds_seed, referral_sent, referral_world
 
     def build():
+        outcome_kinds_seed()
         _case, plan = referral_world(counsellor, demo_line)
         referral = referral_sent(plan["ke-police-nairobi"], counsellor=counsellor, supervisor=supervisor)
         agency_membership_set(actor=None, user=authority, agency=referral.agency)

@@ -55,3 +55,14 @@ def agency_user(username, agency):
     user = make_staff(username, "authority")
     agency_membership_set(actor=None, user=user, agency=agency)
     return user
+
+
+def outcome_kinds_seed() -> None:
+    """The starting list of outcomes (migration referrals.0003 writes it): a transactional test's flush
+    empties the table, so a browser test that records an outcome puts the list back first."""
+    from importlib import import_module
+
+    from referrals.models import OutcomeKind
+
+    for code, label, final, order in import_module("referrals.migrations.0003_agency_side").SEED:
+        OutcomeKind.objects.get_or_create(code=code, defaults={"label": label, "final": final, "order": order})
