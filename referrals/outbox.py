@@ -30,7 +30,7 @@ from referrals.portal import PortalTransport
 from referrals.services.agencies import agency_secrets
 from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move, referral_moves
 from referrals.services.notices import agency_notice_queue
-from referrals.transports import DeliveryReceipt, DeliveryRequest, transport_get
+from referrals.transports import TRANSPORT_VIA, DeliveryReceipt, DeliveryRequest, transport_get
 
 PORTAL = PortalTransport.name
 
@@ -186,7 +186,15 @@ class ReferralOutbox(Outbox):
         ]
         if receipt.acknowledged:
             moves.append(
-                (referral, Status.ACKNOWLEDGED, {"actor": None, "detail": _("Acknowledged by the agency's system.")})
+                (
+                    referral,
+                    Status.ACKNOWLEDGED,
+                    {
+                        "actor": None,
+                        "detail": _("Acknowledged by the agency's system."),
+                        "via": f"{TRANSPORT_VIA}{delivery.transport}",
+                    },
+                )
             )
         return moves
 

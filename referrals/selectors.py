@@ -41,6 +41,7 @@ from referrals.models import (
     Side,
     Urgency,
 )
+from referrals.transports import TRANSPORT_VIA
 
 
 def agency_of(user) -> Agency | None:
@@ -407,7 +408,7 @@ def _by(staff, via: str) -> str:
     """Who did a step, as the agency may see it: its own colleague by name, the helpline as such."""
     if staff is not None and staff.role == Role.AUTHORITY:
         return staff.user.get_username()
-    if staff is None and via.startswith("api:"):
+    if staff is None and via.startswith(("api:", TRANSPORT_VIA)):
         return str(_("your agency's system"))
     return str(_("the helpline"))
 

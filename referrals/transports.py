@@ -43,12 +43,17 @@ __all__ = [
     "HandOff",
     "HandOffRequest",
     "Rendered",
+    "TRANSPORT_VIA",
     "Transport",
     "transport_get",
     "transport_register",
     "transports_handing_off",
     "transports_registered",
 ]
+
+# A step an agency's own system took through its transport (an acknowledgement in its answer) is
+# recorded with this ``via`` and the transport's name, so both sides see who took it.
+TRANSPORT_VIA = "transport:"
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,12 @@ def offer_link_obtain(*, actor, offer: Offer, age_range: str) -> Offer:
     try:
         hand_off = transport_get(agency.transport).hand_off(request)
     except DeliveryError as error:
-        raise ReferralError(error.reason) from None
+        if error.permanent:
+            raise ReferralError(error.reason) from None
+        # The counsellor is waiting for the link: nothing retries behind their back, they ask again.
+        raise ReferralError(
+            _("The agency could not give the link just now. Nothing was sent to the child; try again in a moment.")
+        ) from None
     except LookupError:
         raise ReferralError(_("The agency's delivery method is not installed. Tell an administrator.")) from None
     return _offer_link_store(actor=actor, offer=offer, link=hand_off.link)

@@ -15,6 +15,7 @@ from referrals.document_fields import field_paths_expand
 from referrals.lifecycle import Status
 from referrals.models import Delivery, Referral
 from referrals.outbox import delivery_attempt
+from referrals.selectors import referral_shared_view
 from referrals.services.referrals import referral_confirm, referral_override_request, referral_plan_decide
 from tests.integrations.webhook.conftest import PATH, SECRET
 from tests.referrals.conftest import CHILD_NAME, PROTECTED, raw_column
@@ -65,6 +66,12 @@ def test_a_receiver_that_acknowledges_at_once_moves_the_referral_to_acknowledged
     referral = Referral.objects.get(pk=queued.pk)
     assert referral.status == Status.ACKNOWLEDGED
     assert list(referral.events.values_list("kind", flat=True))[-2:] == ["sent", "acknowledged"]
+    # The agency sees that its own system acknowledged, not the helpline.
+    view = referral_shared_view(agency=referral.agency, referral=referral, actor=None, via="api:k3y1")
+    assert [(event["kind"], event["by"]) for event in view["events"]] == [
+        ("sent", "the helpline"),
+        ("acknowledged", "your agency's system"),
+    ]
 
 
 def test_failures_are_retried_with_backoff_and_the_same_key_and_the_receiver_keeps_one(queued, receiver):

@@ -11,6 +11,7 @@ from helpline.audit.models import AuditEvent
 from referrals.models import Notice, Offer
 from referrals.selectors import steps_timeline
 from referrals.services.agencies import agency_update
+from referrals.services.events import ReferralError
 from referrals.services.referrals import referral_consent_record, referrals_propose
 from referrals.services.steps import offer_link_obtain
 from referrals.sop.services import sop_import
@@ -169,6 +170,21 @@ def test_a_failed_hand_off_is_a_clear_message_and_the_retry_keeps_the_reference(
     iwf_stand_in.password = _password_of(iwf)
     offer_link_obtain(actor=counsellor, offer=Offer.objects.get(pk=offer.pk), age_range="16-17")
     assert [call.json()["reference"] for call in iwf_stand_in.calls("/report-remove")][-1] == reference
+
+
+def test_an_unreachable_agency_asks_the_counsellor_to_try_again_and_promises_no_retry(
+    counsellor, demo_line, taxonomy, regions, agencies, active_sop, iwf, iwf_stand_in
+):
+    case = imagery_case(counsellor, demo_line)
+    referrals_propose(case_id=case.pk)
+    offer = Offer.objects.get(case=case)
+    iwf_stand_in.server.fail_first(1, "POST", "/report-remove")
+    with pytest.raises(ReferralError, match="try again in a moment") as refused:
+        offer_link_obtain(actor=counsellor, offer=offer, age_range="16-17")
+    assert "Trying again" not in str(refused.value)  # nothing retries on its own: the counsellor asks again
+    assert Offer.objects.get(pk=offer.pk).status == "proposed"
+    ready = offer_link_obtain(actor=counsellor, offer=Offer.objects.get(pk=offer.pk), age_range="16-17")
+    assert ready.status == "ready" and len(iwf_stand_in.calls("/report-remove")) == 2
 
 
 def _password_of(agency):
