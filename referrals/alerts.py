@@ -1,8 +1,10 @@
 """Telling a line's supervisors that a referral needs them (overdue, or not delivered), or that the
 SOP asks them to look at a case (a notice for ``on_call``).
 
-Live: an event on the line's group (ids only; the supervisors' overdue list at
-``/referrals/attention/`` refreshes itself and reads the database). By email: a notice with
+Live: the referral is a row of the Alerts card on the supervision page (``helpline.alerts``, the
+``referral_attention`` source, read from the database: overdue and undelivered referrals), which
+``supervisor_alerts_changed`` refreshes after commit; the list at ``/referrals/attention/`` refreshes
+itself too. By email: a notice with
 the agency's name and a link, never case content (no name, no summary, no category), sent
 after the transaction commits so a rolled-back change alerts nobody.
 """
@@ -15,8 +17,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from helpline.alerts import supervisor_alerts_changed
 from helpline.models import Role, Staff
-from helpline.realtime import broadcast_after_commit, line_group
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +41,7 @@ def supervisor_addresses(line_id) -> list[str]:
 def supervisors_alert(*, referral, kind: str) -> None:
     """Alert the supervisors of the referral's line, live and by email (after commit)."""
     line_id = referral.case.line_id
-    broadcast_after_commit(
-        line_group(line_id), {"type": "referral.attention", "referral_id": str(referral.pk), "kind": kind}
-    )
+    supervisor_alerts_changed(line_id=line_id)
     link = settings.PUBLIC_BASE_URL + reverse("referrals:attention")
     texts = {
         "failed": _("A referral to %(agency)s could not be delivered. See what needs doing: %(link)s"),

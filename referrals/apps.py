@@ -28,7 +28,12 @@ class ReferralsConfig(AppConfig):
         from referrals.panes import PANE
         from referrals.portal import PortalTransport
         from referrals.receivers import receivers_connect
-        from referrals.selectors import notices_for_supervisor, referral_timeline, steps_timeline
+        from referrals.selectors import (
+            notices_for_supervisor,
+            referral_alerts_for_supervisor,
+            referral_timeline,
+            steps_timeline,
+        )
         from referrals.services.api_keys import idempotent_requests_expire
         from referrals.todo import agency_question_items
         from referrals.transports import transport_register
@@ -44,6 +49,12 @@ class ReferralsConfig(AppConfig):
         timeline_source_register(steps_timeline)
         supervisor_alert_source_register(
             name="sop_notices", template="referrals/notice_alert.html", rows=notices_for_supervisor
+        )
+        supervisor_alert_source_register(
+            name="referral_attention",
+            template="referrals/referral_alert.html",
+            rows=referral_alerts_for_supervisor,
+            order=110,
         )
         console_pane_register(**PANE)
         console_todo_register(name="referrals.agency_questions", source=agency_question_items, order=10)

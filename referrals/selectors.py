@@ -221,6 +221,22 @@ def referrals_needing_attention(user) -> dict:
     }
 
 
+ALERTS_SHOWN = 50
+
+
+def referral_alerts_for_supervisor(user) -> list[dict]:
+    """The Alerts card's referral rows for a supervisor (helpline.alerts): overdue referrals of their
+    lines, most overdue first, then undelivered ones, newest first; ``ALERTS_SHOWN`` at most."""
+    lines = Staff.objects.filter(user=user, role=Role.SUPERVISOR).values("lines")
+    mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
+    overdue = mine.filter(overdue_q(timezone.now())).order_by("acknowledge_by", "complete_by")[:ALERTS_SHOWN]
+    rows = [{"referral": referral, "failed": False} for referral in overdue]
+    if len(rows) < ALERTS_SHOWN:
+        failed = mine.filter(status=Status.FAILED).order_by("-updated_at")[: ALERTS_SHOWN - len(rows)]
+        rows += [{"referral": referral, "failed": True} for referral in failed]
+    return rows
+
+
 def approval_for_decision(user, approval_id) -> Approval | None:
     """A pending referral-plan approval on a line the user supervises, or None."""
     lines = Staff.objects.filter(user=user, role="supervisor").values("lines")

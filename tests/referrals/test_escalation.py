@@ -1,6 +1,7 @@
 """Overdue acknowledgements and completions are escalated once each to the line's supervisors, live and
 by email without content; the job runs every minute and is safe on several workers."""
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -64,6 +65,46 @@ def test_an_acknowledged_referral_is_not_escalated_but_its_completion_deadline_i
 def test_the_supervisors_list_shows_it_as_overdue(sent, verified_client, supervisor, far_supervisor):
     page = verified_client(supervisor).get("/referrals/attention/").content.decode()
     assert sent.case.reference in page and sent.agency.name in page
+
+
+def test_the_supervision_alerts_card_shows_it_to_the_line_s_supervisors_only(
+    sent, verified_client, supervisor, far_supervisor, counsellor
+):
+    row = f'data-referral-id="{sent.pk}"'
+    own = verified_client(supervisor)
+    card = own.get("/supervisor/alerts/").content.decode()
+    assert row in card and "Referral overdue" in card and sent.agency.name in card
+    assert "data-alerts-none hidden" in card  # the count includes it
+    Referral.objects.filter(pk=sent.pk).update(status=Status.ACKNOWLEDGED)  # no longer overdue: gone
+    assert row not in own.get("/supervisor/alerts/").content.decode()
+    Referral.objects.filter(pk=sent.pk).update(status=Status.FAILED)
+    assert "Referral not delivered" in own.get("/supervisor/alerts/").content.decode()
+    # Another line's supervisor (the same test client, logged in again) is never shown it.
+    assert row not in verified_client(far_supervisor).get("/supervisor/alerts/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_escalation_refreshes_the_line_s_supervisors_pages_live_after_commit(plan, supervisor):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from helpline.realtime import line_group
+
+    referral = plan["ke-police-nairobi"]
+    Referral.objects.filter(pk=referral.pk).update(
+        status=Status.SENT, acknowledge_by=timezone.now() - timedelta(minutes=5)
+    )
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(line_group(referral.case.line_id), channel)
+    assert referrals_escalate()["acknowledge"] == 1
+
+    async def received():
+        return await asyncio.wait_for(layer.receive(channel), timeout=5)
+
+    event = async_to_sync(received)()
+    # Ids only: the card reads the database again.
+    assert event == {"type": "alert.changed", "line_id": referral.case.line_id}
 
 
 @pytest.mark.django_db(transaction=True)
