@@ -21,6 +21,7 @@ from cases.selectors.access import cases_visible_to
 from helpline.access import supervises_line
 from helpline.audit.services import audit_record
 from helpline.models import Role, Staff
+from helpline.todo import console_todo_changed
 
 BREAK_GLASS_HOURS = 8
 MIN_REASON_LENGTH = 10
@@ -87,4 +88,6 @@ def case_reassign(*, actor: Staff, case: Case, to_staff: Staff) -> Case:
         subject=to_staff.user,
         details={"from_staff": before, "to_staff": to_staff.pk},
     )
+    # What waits for the case's owner (an agency's question) moves with it: both lists look again now.
+    console_todo_changed(staff_ids=[staff for staff in (before, to_staff.pk) if staff is not None])
     return locked
