@@ -200,8 +200,9 @@ def agency_inbox(agency: Agency | None, *, view: str = "open", page: int = 1) ->
 def referral_for_agency(*, agency: Agency | None, referral_id) -> Referral | None:
     """One referral sent to ``agency``, or None (a 404: another agency's referral does not exist for it)."""
     try:
-        return referrals_of_agency(agency).select_related("case__data_key").filter(pk=referral_id).first()
-    except (ValueError, ValidationError):
+        # get(): one row by its primary key needs no ORDER BY (first() would sort by the list's order).
+        return referrals_of_agency(agency).select_related("case__data_key").get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError, ValidationError):
         return None
 
 
@@ -429,6 +430,16 @@ def _by(staff, via: str) -> str:
     return str(_("the helpline"))
 
 
+def _relations_loaded(referral: Referral) -> bool:
+    """Whether ``referral`` came with what the shared view reads (as ``referral_for_agency`` gives it)."""
+    return (
+        Referral.case.is_cached(referral)
+        and Referral.agency.is_cached(referral)
+        and Referral.outcome_kind.is_cached(referral)
+        and type(referral.case).data_key.is_cached(referral.case)
+    )
+
+
 def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str) -> dict:
     """What ``agency`` sees of ``referral``: the document exactly as it was sent (unsealed), its steps,
     the questions and answers of both sides, and the progress updates and outcomes. Nothing else of
@@ -442,7 +453,8 @@ def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str)
             raise PermissionDenied
     if referral.agency_id != agency.pk or referral.status not in AT_AGENCY or referral.sent_at is None:
         raise PermissionDenied
-    referral = Referral.objects.select_related("case__data_key", "agency", "outcome_kind").get(pk=referral.pk)
+    if not _relations_loaded(referral):
+        referral = Referral.objects.select_related("case__data_key", "agency", "outcome_kind").get(pk=referral.pk)
     text = unseal(referral, "document")
     shredded = isinstance(text, Shredded)
     document = json.loads(text) if text and not shredded else None

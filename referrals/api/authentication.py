@@ -55,11 +55,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if match is None:
             raise exceptions.AuthenticationFailed(REFUSED_MESSAGE)
         prefix, secret = match.groups()
-        key = ApiKey.objects.select_related("agency").filter(prefix=prefix).first()
-        if key is None:
+        # get() on the unique prefix: no ORDER BY (first() would sort by the agency's name and the date).
+        try:
+            key = ApiKey.objects.select_related("agency").get(prefix=prefix)
+        except ApiKey.DoesNotExist:
             # Spend the same digest work as for a known prefix.
             hmac.compare_digest(secret_digest(secret), "0" * 64)
-            raise exceptions.AuthenticationFailed(REFUSED_MESSAGE)
+            raise exceptions.AuthenticationFailed(REFUSED_MESSAGE) from None
         now = timezone.now()
         if not hmac.compare_digest(secret_digest(secret), key.secret_sha256) or not (
             key.is_usable(now) and key.agency.active
