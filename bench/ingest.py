@@ -1,7 +1,7 @@
 """Inbound Twilio webhooks per second and latency, beside a minimal bare webhook, driven by wrk.
 
     .venv/bin/python bench/ingest.py [--concurrency 16 64] [--seconds 15] [--rounds 2] [--workers 2]
-        [--task-workers 2] [--open-seconds 15]
+        [--task-workers 2] [--open-seconds 15] [--profile]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and PostgreSQL and Redis on 127.0.0.1
 (``--database-url``, default postgres://postgres@127.0.0.1:5432/helpline_bench, is dropped
@@ -28,7 +28,9 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +62,11 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes per server")
     parser.add_argument("--task-workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample both servers' stacks during each measured run (bench/sampler) and print where time goes",
+    )
     return parser.parse_args()
 
 
@@ -313,8 +320,30 @@ def wrk_file(*, kind, port, token, count, start, senders, path: Path) -> Path:
     return path
 
 
-def wrk_run(port: int, requests_file: Path, connections: int, seconds: int) -> dict:
-    """One closed-loop wrk run; its throughput, latency percentiles and non-2xx count."""
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) used so far by the live processes of this machine, by process group and by name.
+
+    Keyed ``("group", pgid)`` (a server and its workers lead their own group) and ``("name", comm)``
+    (``postgres``, ``redis-server``): what each side of a run cost, beside its requests.
+    """
+    totals: dict = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()  # state, ppid, pgrp, ...; utime and stime at 11, 12
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for key in (("group", int(fields[2])), ("name", name)):
+            totals[key] = totals.get(key, 0.0) + used
+    return totals
+
+
+def wrk_run(port: int, requests_file: Path, connections: int, seconds: int, *, server_group: int) -> dict:
+    """One closed-loop wrk run: throughput, latency percentiles, non-2xx, and CPU of the server and of wrk."""
+    cpu_before = cpu_seconds()
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [
             "wrk",
@@ -335,6 +364,13 @@ def wrk_run(port: int, requests_file: Path, connections: int, seconds: int) -> d
         text=True,
         check=True,
     ).stdout
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after = cpu_seconds()
+
+    def used(key) -> float:
+        return cpu_after.get(key, 0.0) - cpu_before.get(key, 0.0)
+
+    wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
 
     def number(pattern, default=0.0):
         import re
@@ -350,9 +386,14 @@ def wrk_run(port: int, requests_file: Path, connections: int, seconds: int) -> d
             return float("nan")
         return float(found.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[found.group(2)]
 
+    requests = int(number(r"(\d+) requests in"))
     return {
         "rps": number(r"Requests/sec:\s+([\d.]+)"),
-        "requests": int(number(r"(\d+) requests in")),
+        "requests": requests,
+        "server_cpu_ms": 1000 * used(("group", server_group)) / max(requests, 1),
+        "postgres_cpu_ms": 1000 * used(("name", "postgres")) / max(requests, 1),
+        "redis_cpu_ms": 1000 * used(("name", "redis-server")) / max(requests, 1),
+        "wrk_cpu": wrk_cpu / seconds,
         "p50": millis("50"),
         "p99": millis("99"),
         "non2xx": int(number(r"Non-2xx or 3xx responses: (\d+)")),
@@ -422,6 +463,12 @@ def main() -> None:
     var_dir.mkdir(parents=True, exist_ok=True)
     database_recreate(args.database_url)
     env = base_environment(args, var_dir)
+    sample_dir = var_dir / "samples"
+    if args.profile:
+        shutil.rmtree(sample_dir, ignore_errors=True)
+        sample_dir.mkdir()
+        env["HELPLINE_SAMPLE_DIR"] = str(sample_dir)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "sampler"), env.get("PYTHONPATH")]))
     token = seed(env)
     env["BENCH_TWILIO_TOKEN"] = token
     env["BENCH_AES_KEY"] = secrets.token_hex(32)
@@ -445,10 +492,15 @@ def main() -> None:
         processes.append(bare_server)
         processes += task_workers_start(env, args.task_workers, var_dir)
         ports = {"bare": bare_port, "ingest": ingest_port}
+        groups = {"bare": bare_server.pid, "ingest": ingest_server.pid}  # each server leads its process group
         # A fixed pool of senders: at the rates this machine reaches (a few thousand ingest
         # messages per run of the script) about one message in ten opens a conversation.
         senders = args.senders
         next_n = dict.fromkeys(ports, 0)
+
+        def measuring(label: str) -> None:
+            if args.profile:  # the samplers keep samples only under a label
+                (sample_dir / "label").write_text(label)
 
         def fresh_file(kind, name):
             path = wrk_file(
@@ -479,7 +531,11 @@ def main() -> None:
                 order = ["bare", "ingest"] if round_number % 2 == 0 else ["ingest", "bare"]
                 for kind in order:
                     requests_file = fresh_file(kind, f"{kind}-{level}-{round_number}")
-                    runs[kind].append(wrk_run(ports[kind], requests_file, level, args.seconds))
+                    measuring(f"{level} {kind}")
+                    runs[kind].append(
+                        wrk_run(ports[kind], requests_file, level, args.seconds, server_group=groups[kind])
+                    )
+                    measuring("")
             closed[level] = runs
 
         bare_top = statistics.mean(run["rps"] for run in closed[max(levels)]["bare"])
@@ -490,7 +546,11 @@ def main() -> None:
             requests = requests_build(
                 kind=kind, port=ports[kind], token=token, count=open_count, start=2 * 10**8, senders=senders
             )
+            measuring(f"{rate:.0f} open-loop-{kind}")
             opened[kind] = asyncio.run(open_loop(ports[kind], requests, rate, max(levels)))
+            measuring("")
+        if args.profile:
+            time.sleep(3)  # the samplers write every 2 s
     finally:
         for process in processes:
             process.terminate()
@@ -513,7 +573,10 @@ def main() -> None:
         "PostgreSQL, Redis channel layer"
     )
     print(f"Closed loop (wrk -t2, {args.seconds}s runs, {args.rounds} rounds; medians of runs)")
-    print(f"{'conns':>6} {'view':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  non-2xx  requests")
+    print(
+        f"{'conns':>6} {'view':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  non-2xx  requests"
+        "  CPU ms/req: server  PostgreSQL  Redis   wrk CPU"
+    )
     ratios = {}
     for level, runs in closed.items():
         sides = {}
@@ -524,8 +587,16 @@ def main() -> None:
             non2xx = sum(run["non2xx"] for run in runs[kind])
             total = sum(run["requests"] for run in runs[kind])
             repeated = " (some MessageSids repeated)" if max(run["requests"] for run in runs[kind]) > per_run else ""
+            cpu = {
+                side: statistics.median(run[f"{side}_cpu_ms"] for run in runs[kind])
+                for side in ("server", "postgres", "redis")
+            }
+            wrk_cpu = max(run["wrk_cpu"] for run in runs[kind])
             sides[kind] = rps
-            print(f"{level:>6} {kind:<7} {rps:>8.0f} {p50:>8.1f} {p99:>8.1f}  {non2xx:>7}  {total}{repeated}")
+            print(
+                f"{level:>6} {kind:<7} {rps:>8.0f} {p50:>8.1f} {p99:>8.1f}  {non2xx:>7}  {total:>8}"
+                f"  {cpu['server']:>18.1f} {cpu['postgres']:>11.1f} {cpu['redis']:>6.1f}  {wrk_cpu:>7.0%}{repeated}"
+            )
         ratios[level] = sides["ingest"] / sides["bare"]
         print(f"{level:>6} ingest/bare throughput: {ratios[level]:.0%}")
     print(
@@ -538,6 +609,10 @@ def main() -> None:
     print(f"\nStored: {stored} inbound messages in {contacts} contacts; bare rows: {bare_rows}")
     met = all(r >= 0.6 for r in ratios.values()) and all(o["p99"] < 50 for o in opened.values())
     print(f"Goal (ingest >= 60% of bare at every level; open-loop p99 < 50 ms for both): {'met' if met else 'MISSED'}")
+    if args.profile:
+        from bench.realtime import profile_summary
+
+        profile_summary(sample_dir)
     if not args.keep:
         database_drop(args.database_url)
 

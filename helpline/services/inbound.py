@@ -5,11 +5,12 @@ message is stored, deduplicated, encrypted and queued the same way whatever its
 origin. Replies go out through ``helpline.services.outbound``.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from helpline.services.surveys import (
     survey_window_open,
 )
 from helpline.vault.blind_index import IdentifierKind, blind_index
+from helpline.vault.models import DataKey
 from helpline.vault.services import datakey_create, seal
 
 # How long a handled webhook that stored no Message (a survey answer) is remembered, to drop its retries.
@@ -113,8 +115,7 @@ def _message_receive(
     now = timezone.now()
     line = endpoint.line
     # Most messages join a conversation under way: one query finds it with its key.
-    joinable = Q(status__in=OPEN_STATUSES) | Q(survey_step__isnull=False, ended_at__gt=now - SURVEY_WINDOW)
-    contact = _contact_for_update(joinable, line=line, sender_index=sender_index)
+    contact = _joinable_contact_for_update(line=line, sender_index=sender_index, now=now)
     # Survey answers (the only webhooks that store no Message) leave a receipt instead; their
     # retries are found here, after the lock that queued them behind the first delivery.
     # Lines without a survey have none to look for.
@@ -198,6 +199,59 @@ def inbound_receipts_expire(*, now=None) -> int:
     """Forget receipts older than RECEIPT_KEEP (a periodic job, registered in helpline.apps)."""
     deleted, _ = InboundReceipt.objects.filter(received_at__lt=(now or timezone.now()) - RECEIPT_KEEP).delete()
     return deleted
+
+
+def _joinable_contact_for_update(*, line, sender_index, now) -> Contact | None:
+    """The sender's newest open contact, or one closed with its survey under way, locked, with its data key.
+
+    The same query as ``_contact_for_update`` with an open-or-survey condition, run from SQL
+    written once per process: every webhook makes it, and building it through the ORM cost
+    more CPU than the rest of the webhook's database work (docs/PERFORMANCE.md, inbound).
+    Rows become models through each field's own database converters, as the ORM does.
+    """
+    sql, converters = _joinable_contact_sql()
+    sender_index_field = Contact._meta.get_field("sender_index")
+    params = [
+        line.pk,
+        sender_index_field.get_db_prep_value(sender_index, connection),
+        *OPEN_STATUSES,
+        now - SURVEY_WINDOW,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (column, field_converters) in zip(row, converters, strict=True):
+        for converter in field_converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    contact_count = len(Contact._meta.concrete_fields)
+    contact = Contact.from_db(connection.alias, None, values[:contact_count])
+    contact.data_key = DataKey.from_db(connection.alias, None, values[contact_count:])
+    return contact
+
+
+@functools.cache
+def _joinable_contact_sql() -> tuple[str, list]:
+    """The lookup's SQL (every column of the contact and of its data key) and each column's converters."""
+    columns, converters = [], []
+    for alias, model in (("c", Contact), ("k", DataKey)):
+        for field in model._meta.concrete_fields:
+            columns.append(f'{alias}."{field.column}"')
+            column = field.get_col(alias)
+            converters.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    # Identifiers come from the models; every value is a parameter.
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {Contact._meta.db_table} c "  # noqa: S608
+        f"JOIN {DataKey._meta.db_table} k ON k.id = c.data_key_id "
+        f"WHERE c.line_id = %s AND c.sender_index = %s "
+        f"AND (c.status IN ({statuses}) OR (c.survey_step IS NOT NULL AND c.ended_at > %s)) "
+        "ORDER BY c.arrived_at DESC LIMIT 1 FOR UPDATE OF c"
+    )
+    return sql, converters
 
 
 def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django_tasks_db.models import DBTaskResult
 
 from helpline.hours import line_is_open
@@ -69,6 +69,51 @@ def test_concurrent_first_messages_from_one_sender_open_one_contact(sms_endpoint
     assert errors == []
     assert Contact.objects.count() == 1
     assert Message.objects.filter(direction="in").count() == 7
+
+
+@pytest.mark.django_db
+def test_a_closed_conversation_is_not_joined_and_the_contact_returned_is_the_stored_one(
+    sms_endpoint, recording_gateway
+):
+    first = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hello", provider_id="SM1")
+    joined = message_receive(endpoint=sms_endpoint, sender=SENDER, body="still here", provider_id="SM2")
+    stored = Contact.objects.select_related("data_key").get(pk=first.contact.pk)
+    assert joined.contact.pk == stored.pk
+    for field in Contact._meta.concrete_fields:
+        assert getattr(joined.contact, field.attname) == getattr(stored, field.attname), field.name
+    assert unseal(joined.contact, "sender") == SENDER  # its data key came with it
+    Contact.objects.filter(pk=stored.pk).update(status="closed")
+    later = message_receive(endpoint=sms_endpoint, sender=SENDER, body="again", provider_id="SM3")
+    assert later.contact.pk != stored.pk and later.contact.status == "waiting"
+    kept = Message.objects.filter(contact=stored, direction="in")
+    assert [unseal(m, "body") for m in kept] == ["hello", "still here"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_arriving_while_its_conversation_is_being_closed_waits_and_opens_a_new_one(
+    sms_endpoint, recording_gateway
+):
+    first = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hello", provider_id="SM1")
+    locked, arrived = threading.Event(), []
+
+    def write():
+        try:
+            locked.wait(10)
+            arrived.append(message_receive(endpoint=sms_endpoint, sender=SENDER, body="wait", provider_id="SM2"))
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with transaction.atomic():  # as closing a conversation does: lock the contact, then change it
+        Contact.objects.select_for_update().get(pk=first.contact.pk)
+        locked.set()
+        writer.join(0.5)
+        assert writer.is_alive() and arrived == []  # held behind the lock, nothing stored yet
+        Contact.objects.filter(pk=first.contact.pk).update(status="closed")
+    writer.join(10)
+    assert arrived[0].contact.pk != first.contact.pk
+    assert Message.objects.filter(contact=first.contact, direction="in").count() == 1
 
 
 @pytest.mark.django_db
