@@ -249,8 +249,10 @@ def _joinable_contact_sql() -> tuple[str, list]:
         f"JOIN {DataKey._meta.db_table} k ON k.id = c.data_key_id "
         f"WHERE c.line_id = %s AND c.sender_index = %s "
         f"AND (c.status IN ({statuses}) OR (c.survey_step IS NOT NULL AND c.ended_at > %s)) "
-        "ORDER BY c.arrived_at DESC LIMIT 1 FOR UPDATE OF c"
+        "ORDER BY c.arrived_at DESC LIMIT 1"
     )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"  # SQLite (the embedded mode) has no row locks: its writes are serialised
     return sql, converters
 
 
