@@ -37,11 +37,13 @@ at import time, and its model inherits ``OutboxItem`` for the shared columns.
 """
 
 import logging
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from django.db import models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
@@ -57,6 +59,9 @@ logger = logging.getLogger(__name__)
 LOST_TASK_GRACE = timedelta(minutes=2)
 # A batch starts no new send after this many seconds; the rest go back in line for the next task.
 BATCH_SEND_SECONDS = 20.0
+# A batch task claims no further batch after this many seconds, so the worker's other tasks (a reply to
+# a child) wait behind a burst of deliveries no longer than this and one batch.
+BATCH_DRAIN_SECONDS = 1.0
 
 
 class DeliveryError(Exception):
@@ -339,46 +344,116 @@ def _failed_locked(outbox: Outbox, item, error: DeliveryError) -> str:
 
 
 def outbox_attempt_batch(*, outbox: Outbox, item_id: str, limit: int | None = None) -> str:
-    """``outbox_attempt`` for the item and up to ``limit - 1`` other due items whose tasks are waiting.
+    """``outbox_attempt`` for the item and up to ``limit - 1`` other due items whose tasks are waiting,
+    then for the next batches of due items while there are some, for up to ``BATCH_DRAIN_SECONDS``.
 
-    One claim transaction, the sends outside any transaction one after the other, one
-    transaction for every outcome. Returns the counts ("sent 19, retrying 1").
+    Each batch: one claim transaction, its sends outside any transaction one after the other,
+    one transaction for every outcome. On PostgreSQL, outside a caller's transaction, a batch's
+    sends run on this process's sender thread while this thread claims the next batch and
+    records the last one's outcomes, so the database's round trips overlap the receiver's; one
+    batch is sent at a time, over the same keep-alive connection. Returns the counts ("sent 19,
+    retrying 1").
     """
-    claimed = _claim_batch(outbox, item_id, limit or outbox.batch_size())
+    limit = limit or outbox.batch_size()
+    claimed = _claim_batch(outbox, item_id, limit)
     if not claimed:
         return "skipped"
+    counts: dict[str, int] = {}
+    drain_until = time.monotonic() + BATCH_DRAIN_SECONDS
+    sender = _Sender() if _may_overlap() else _InlineSender()
+    sending = sender.submit(outbox, claimed)
+    while True:
+        following = _claim_batch(outbox, None, limit) if time.monotonic() < drain_until else []
+        outcomes, untried, error = sending.result()
+        if following and error is None and not untried:
+            sending = sender.submit(outbox, following)
+        else:
+            # Out of time, or an error that is not a DeliveryError: the drain ends, the claimed
+            # batch goes back in line untried.
+            untried += [pk for pk, _ in following]
+            following = []
+        for outcome, count in _record_batch(outbox, outcomes, untried).items():
+            counts[outcome] = counts.get(outcome, 0) + count
+        if error is not None:
+            raise error
+        if not following:
+            return ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+
+
+def _may_overlap() -> bool:
+    """Send on the sender thread? Only where its own connection sees what this one committed (not inside
+    a caller's transaction: a test's, an ``atomic`` block) and where two connections do not lock each other
+    out (PostgreSQL, not SQLite's single writer): a transport that remembers its progress writes from there."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _send_batch(outbox: Outbox, claimed: list[tuple[str, Any]]):
+    """Send a claimed batch one item after the other; ``(outcomes, untried, error)``.
+
+    ``error`` is an exception that is not a DeliveryError: the item being sent when it was raised
+    is in neither list and stays claimed, for the sweep to resume as after a single attempt."""
     outcomes: list[tuple[str, Any]] = []
     stop_after = time.monotonic() + BATCH_SEND_SECONDS
-    try:
-        for pk, payload in claimed:
-            if outcomes and time.monotonic() > stop_after:
-                break
-            try:
-                outcomes.append((pk, outbox.send(payload)))
-            except DeliveryError as error:
-                outcomes.append((pk, error))
-    except Exception:
-        # Not a DeliveryError: the item being sent stays claimed, for the sweep to resume as after
-        # a single attempt; what went out is recorded and what was not tried goes back in line.
-        _record_batch(outbox, outcomes, [pk for pk, _ in claimed[len(outcomes) + 1 :]])
-        raise
-    counts = _record_batch(outbox, outcomes, [pk for pk, _ in claimed[len(outcomes) :]])
-    return ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+    for index, (pk, payload) in enumerate(claimed):
+        if outcomes and time.monotonic() > stop_after:
+            return outcomes, [pk for pk, _ in claimed[index:]], None
+        try:
+            outcomes.append((pk, outbox.send(payload)))
+        except DeliveryError as error:
+            outcomes.append((pk, error))
+        except Exception as error:  # noqa: BLE001 (raised again by the task, once what went out is recorded)
+            return outcomes, [pk for pk, _ in claimed[index + 1 :]], error
+    return outcomes, [], None
+
+
+class _InlineSender:
+    """The batch sent right here, when it is submitted."""
+
+    def submit(self, outbox: Outbox, claimed: list[tuple[str, Any]]) -> Future:
+        done: Future = Future()
+        done.set_result(_send_batch(outbox, claimed))
+        return done
+
+
+class _Sender:
+    """The process's sender thread: one, so a worker keeps one connection to each receiver (the
+    webhook transport's session is per thread) and sends one batch at a time."""
+
+    _pool: ClassVar[ThreadPoolExecutor | None] = None
+    _pool_lock = threading.Lock()
+
+    def submit(self, outbox: Outbox, claimed: list[tuple[str, Any]]) -> Future:
+        with self._pool_lock:
+            if _Sender._pool is None:
+                _Sender._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-sender")
+        return _Sender._pool.submit(self._send, outbox, claimed)
+
+    @staticmethod
+    def _send(outbox: Outbox, claimed: list[tuple[str, Any]]):
+        try:
+            return _send_batch(outbox, claimed)
+        finally:
+            # A transport that remembered its progress opened this thread's own connection: not kept open.
+            connections.close_all()
 
 
 @transaction.atomic
-def _claim_batch(outbox: Outbox, item_id: str, limit: int) -> list[tuple[str, Any]]:
-    """Claim the item and due siblings with waiting tasks; close those tasks. Returns ``(pk, payload)`` in order."""
+def _claim_batch(outbox: Outbox, item_id: str | None, limit: int) -> list[tuple[str, Any]]:
+    """Claim the item (None: none in particular) and due siblings with waiting tasks, ``limit`` in all; close
+    those tasks. Returns ``(pk, payload)`` in order."""
     now = timezone.now()
+    waiting = DBTaskResult.objects.ready().filter(
+        task_path=outbox_deliver.module_path, args_kwargs__args__0=outbox.name
+    )
+    if item_id is not None:
+        waiting = waiting.exclude(args_kwargs__args__1=str(item_id))
     waiting = list(
-        DBTaskResult.objects.ready()
-        .filter(task_path=outbox_deliver.module_path, args_kwargs__args__0=outbox.name)
-        .exclude(args_kwargs__args__1=str(item_id))
-        .select_for_update(skip_locked=True)
-        .values_list("id", "args_kwargs")[: max(limit - 1, 0)]
+        waiting.select_for_update(skip_locked=True).values_list("id", "args_kwargs")[
+            : max(limit - (item_id is not None), 0)
+        ]
     )
     task_of = {args_kwargs["args"][1]: task_id for task_id, args_kwargs in waiting}
-    wanted = [str(item_id), *task_of]
+    wanted = ([str(item_id)] if item_id is not None else []) + list(task_of)
     found = {
         str(item.pk): item
         for item in outbox.queryset()

@@ -1,7 +1,11 @@
 """Deliveries in batches (REFERRAL_DELIVERY_BATCH): one worker task claims the due deliveries beside its
-own, sends them over one keep-alive connection and records every outcome in one transaction, with the
-same guarantees as one at a time: each referral once at the receiver under its own Idempotency-Key,
-its event and its audit record, backoff for the one that failed, nothing left claimed."""
+own, sends them over one keep-alive connection and records every outcome in one transaction, then the
+next batch while there is one (BATCH_DRAIN_SECONDS), with the same guarantees as one at a time: each
+referral once at the receiver under its own Idempotency-Key, its event and its audit record, backoff for
+the one that failed, nothing left claimed. Outside a caller's transaction the sends run on the sender
+thread while the next batch is claimed and the last one recorded (the last test)."""
+
+import threading
 
 import pytest
 from django.utils import timezone
@@ -67,9 +71,9 @@ def test_a_burst_goes_out_in_batches_each_referral_once_with_its_event_and_audit
     for referral in referrals:
         assert ReferralEvent.objects.filter(referral=referral, to_status=Status.SENT).count() == 1
         assert AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(referral.pk)).count() == 1
-    # Two tasks ran (4 + 2), the other four were closed by the claims that took their deliveries.
+    # One task ran: its batch of 4, then the next batch of 2; the five others were closed by the claims.
     tasks = DBTaskResult.objects.all()
-    assert sorted(task.return_value for task in tasks) == ["batched"] * 4 + ["sent 2", "sent 4"]
+    assert sorted(task.return_value for task in tasks) == ["batched"] * 5 + ["sent 6"]
     assert {task.status for task in tasks} == {"SUCCESSFUL"}
     # The audit rows written together are chained like any others.
     audit_link_pending()
@@ -80,7 +84,7 @@ def test_a_burst_goes_out_in_batches_each_referral_once_with_its_event_and_audit
 def test_a_failure_in_a_batch_backs_off_that_delivery_only(six, receiver):
     receiver.server.fail_first(1, "POST", PATH)  # the batch's first delivery gets a 503
     first = outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(six[0].pk))
-    assert first == "sent 3, retrying 1"
+    assert first == "sent 5, retrying 1"  # its batch of 4, then the next batch of 2
     failed = Delivery.objects.get(pk=six[0].pk)
     assert failed.status == DeliveryStatus.PENDING and failed.attempts == 1 and failed.claimed_at is None
     assert failed.next_attempt_at > timezone.now()  # the outbox's backoff
@@ -88,12 +92,13 @@ def test_a_failure_in_a_batch_backs_off_that_delivery_only(six, receiver):
     retry = DBTaskResult.objects.filter(args_kwargs__args__1=str(failed.pk), status="READY").latest("enqueued_at")
     assert retry.run_after >= failed.next_attempt_at
     assert Referral.objects.get(deliveries=failed).status == Status.QUEUED
-    assert Delivery.objects.filter(pk__in=[d.pk for d in six], status=DeliveryStatus.DELIVERED).count() == 3
+    assert Delivery.objects.filter(pk__in=[d.pk for d in six], status=DeliveryStatus.DELIVERED).count() == 5
 
 
 def test_a_batch_out_of_time_puts_what_it_did_not_try_back_in_line(six, receiver, monkeypatch):
     monkeypatch.setattr(helpline.outbox, "BATCH_SEND_SECONDS", -1)
-    assert outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(six[0].pk)) == "sent 1, put back 3"
+    # The next batch, claimed while the first was sent, goes back untried too: the drain ends there.
+    assert outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(six[0].pk)) == "sent 1, put back 5"
     assert len(receiver.server.requests_to("POST", PATH)) == 1
     back = Delivery.objects.filter(pk__in=[d.pk for d in six[1:]], status=DeliveryStatus.PENDING)
     assert back.count() == 5
@@ -108,3 +113,42 @@ def test_a_single_attempt_still_sends_only_its_own_delivery(six, receiver):
 
     assert delivery_attempt(delivery_id=six[2].pk) == "sent"
     assert [r.headers["Idempotency-Key"] for r in receiver.server.requests_to("POST", PATH)] == [str(six[2].pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_sends_overlap_the_claims_and_each_referral_arrives_once(
+    case, counsellor, agencies, receiver, settings, monkeypatch
+):
+    """The production path: batches sent on the sender thread while this thread claims the next and
+    records the last; a failure in the middle is backed off alone and every other delivery is recorded."""
+    settings.REFERRAL_DELIVERY_BATCH = 3
+    settings.REFERRAL_DELIVERY_RETRY_SECONDS = 30
+    DBTaskResult.objects.all().delete()
+    deliveries = _queue(case, counsellor, agencies["ke-police-nairobi"], 10)
+    receiver.server.fail_first(1, "POST", PATH)
+    senders = set()
+    send = REFERRAL_OUTBOX.send
+
+    def send_noting_thread(handover):
+        senders.add(threading.current_thread().name)
+        return send(handover)
+
+    monkeypatch.setattr(REFERRAL_OUTBOX, "send", send_noting_thread)
+    assert outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(deliveries[0].pk)) == "sent 9, retrying 1"
+    assert len(senders) == 1 and threading.current_thread().name not in senders
+
+    keys = [r.headers["Idempotency-Key"] for r in receiver.server.requests_to("POST", PATH)]
+    assert sorted(keys) == sorted(str(d.pk) for d in deliveries)  # each once (the failed one: its one attempt)
+    states = {d.pk: d for d in Delivery.objects.filter(pk__in=[d.pk for d in deliveries])}
+    assert states[deliveries[0].pk].status == DeliveryStatus.PENDING and states[deliveries[0].pk].last_code == "503"
+    assert states[deliveries[0].pk].next_attempt_at > timezone.now()
+    for pk in [d.pk for d in deliveries[1:]]:
+        assert states[pk].status == DeliveryStatus.DELIVERED and states[pk].attempts == 1
+        assert states[pk].claimed_at is None
+    sent = Referral.objects.filter(deliveries__in=deliveries[1:])
+    assert {r.status for r in sent} == {Status.SENT}
+    for referral in sent:
+        assert AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(referral.pk)).count() == 1
+    # The other nine tasks were closed by the claims; the failed delivery's retry is queued for later.
+    assert DBTaskResult.objects.filter(return_value="batched").count() == 9
+    assert DBTaskResult.objects.filter(args_kwargs__args__1=str(deliveries[0].pk), status="READY").exists()
