@@ -81,6 +81,11 @@ def parse_args():
         action="store_true",
         help="sample the server's stacks during each measured phase (bench/sampler) and print where time goes",
     )
+    parser.add_argument(
+        "--profile-cpu",
+        action="store_true",
+        help="with --profile: weigh each sampled stack by the CPU its thread used, not by samples",
+    )
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
 
@@ -322,6 +327,7 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
             await layer.group_send(contact_group(contact_id), event)
             await asyncio.sleep(args.interval)
 
+    cpu: dict[str, dict[str, float]] = {}  # per phase (the last round's), the CPU each group of processes used
     order = []
     for round_number in range(args.rounds):
         order += ["bare", "in", "out"] if round_number % 2 == 0 else ["out", "in", "bare"]
@@ -339,7 +345,9 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
         phase["measuring"] = True
         if args.profile:
             (args.sample_dir / "label").write_text(f"{count} {name}")
+        cpu_before, cpu_started = _cpu_ticks_by_group(args.server_pgids), time.monotonic()
         await asyncio.sleep(args.seconds)
+        cpu[name] = cpu_shares(cpu_before, _cpu_ticks_by_group(args.server_pgids), time.monotonic() - cpu_started)
         if args.profile:
             (args.sample_dir / "label").write_text("")
         phase["running"] = False
@@ -363,10 +371,55 @@ async def run_level(port: int, sessions, count: int, args) -> dict:
             "p50": statistics.median(values) if values else float("nan"),
             "p99": values[min(len(values) - 1, int(len(values) * 0.99))] if values else float("nan"),
         }
+    result["cpu"] = cpu
     result["closed"] = len(closed_sockets)
     result["twice"] = sum(1 for n in child_seen.values() if n > 1) + sum(1 for n in console_seen.values() if n > 1)
     result["stored"] = await asyncio.to_thread(messages_stored, ordered_contacts)
     return result
+
+
+def _cpu_ticks_by_group(server_pgids: dict[int, str]) -> dict[str, int]:
+    """CPU ticks (user + system) used so far by each group of processes on the machine: this bench,
+    the server's process groups, PostgreSQL, Redis and everything else."""
+    ticks: dict[str, int] = {}
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        pgid, used = int(fields[2]), int(fields[11]) + int(fields[12])
+        if int(entry) == me:
+            group = "bench"
+        elif pgid in server_pgids:
+            group = server_pgids[pgid]
+            if group == "web" and int(entry) != pgid:
+                # A uvicorn worker: its event loop (the main thread) apart from its threads (views, database calls).
+                loop_raw = Path(f"/proc/{entry}/task/{entry}/stat").read_text()
+                loop_fields = loop_raw[loop_raw.rindex(")") + 2 :].split()
+                loop_used = int(loop_fields[11]) + int(loop_fields[12])
+                ticks["web loop"] = ticks.get("web loop", 0) + loop_used
+        elif comm.startswith("postgres"):
+            group = "postgres"
+        elif comm.startswith("redis"):
+            group = "redis"
+        else:
+            group = "other"
+        ticks[group] = ticks.get(group, 0) + used
+    return ticks
+
+
+CPU_GROUPS = ("bench", "web", "web loop", "db_worker", "postgres", "redis", "other")
+
+
+def cpu_shares(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    """Per group, the share of one core used between two readings (100 = one core busy)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {group: 100 * (after.get(group, 0) - before.get(group, 0)) / tick / seconds for group in CPU_GROUPS}
 
 
 def messages_stored(contact_ids) -> dict:
@@ -396,6 +449,7 @@ PROFILE_KINDS = [
     ),
     ("asgiref: thread hand-over", ("asgiref/",)),
     ("Channels consumers", ("channels/",)),
+    ("WebSocket frames (websockets, deflate)", ("websockets/",)),
     ("helpline views, services, consumers", ("helpline/", "cases/", "referrals/")),
     ("request handling (Django, uvicorn)", ("core/handlers/", "django/http/", "uvicorn/", "django/urls/")),
 ]
@@ -409,7 +463,7 @@ def _kind_of(frames: list[str]) -> str:
     return "other (stdlib, event loop)"
 
 
-def profile_summary(directory: Path, top: int = 18) -> None:
+def profile_summary(directory: Path, top: int = 18, cpu: bool = False) -> None:
     """Print, per measured phase, where the server processes' busy samples were (bench/sampler)."""
     from collections import Counter
 
@@ -421,10 +475,13 @@ def profile_summary(directory: Path, top: int = 18) -> None:
     for (label, kind), stacks in sorted(merged.items(), key=lambda item: (int(item[0][0].split()[0]), item[0])):
         busy = {stack: n for stack, n in stacks.items() if stack != "(idle)"}
         total_busy = sum(busy.values()) or 1
-        print(
-            f"\nprofile {label}, {kind}: {sum(stacks.values())} thread samples, {total_busy} busy "
-            "(threads waiting for work and uvloop's C loop excluded)"
-        )
+        if cpu:
+            print(f"\nprofile {label}, {kind}: {total_busy / 1000:.0f} ms of CPU, by the stack it was used in")
+        else:
+            print(
+                f"\nprofile {label}, {kind}: {sum(stacks.values())} thread samples, {total_busy} busy "
+                "(threads waiting for work and uvloop's C loop excluded)"
+            )
         categories: Counter = Counter()
         inclusive: Counter = Counter()
         leaves: Counter = Counter()
@@ -434,6 +491,13 @@ def profile_summary(directory: Path, top: int = 18) -> None:
             for frame in set(frames):
                 inclusive[frame] += n
             categories[_kind_of(frames)] += n
+        if cpu:
+            threads: Counter = Counter()
+            for stack, n in busy.items():
+                threads[stack.split(";", 1)[0]] += n
+            print("  by thread:")
+            for name, n in threads.most_common():
+                print(f"    {100 * n / total_busy:5.1f}%  {name}")
         print("  by kind (innermost frame that names one):")
         for name, n in categories.most_common():
             print(f"    {100 * n / total_busy:5.1f}%  {name}")
@@ -442,6 +506,13 @@ def profile_summary(directory: Path, top: int = 18) -> None:
             print(f"    {100 * n / total_busy:5.1f}%  {frame}")
         print("  top 10 leaves (self):")
         for frame, n in leaves.most_common(10):
+            print(f"    {100 * n / total_busy:5.1f}%  {frame}")
+        print("  innermost project frame (helpline, cases, referrals, config):")
+        project: Counter = Counter()
+        for stack, n in busy.items():
+            mine = [f for f in stack.split(";") if any(p in f for p in ("helpline/", "config/", "cases/"))]
+            project[mine[-1] if mine else "(none)"] += n
+        for frame, n in project.most_common(15):
             print(f"    {100 * n / total_busy:5.1f}%  {frame}")
 
 
@@ -457,6 +528,7 @@ def main():
         args.sample_dir = var_dir / "samples"
         args.sample_dir.mkdir()
         env["HELPLINE_SAMPLE_DIR"] = str(args.sample_dir)
+        env["HELPLINE_SAMPLE_CPU"] = "1" if args.profile_cpu else "0"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "sampler"), env.get("PYTHONPATH")]))
     django_setup(env)
     sessions = counsellors_create(max(args.conversations))
@@ -464,6 +536,7 @@ def main():
         env, settings_module="config.settings", workers=args.workers, log_path=var_dir / "uvicorn.log"
     )
     workers = task_workers_start(env, args.task_workers, var_dir)
+    args.server_pgids = {server.pid: "web", **{worker.pid: "db_worker" for worker in workers}}
     try:
         print(
             f"uvicorn --workers {args.workers}, {args.task_workers} db_worker processes, PostgreSQL + Redis, "
@@ -484,6 +557,9 @@ def main():
             for name in ("in", "out"):
                 ratio = result[name]["p99"] / result["bare"]["p99"]
                 print(f"{count:>13} {name} p99 / bare p99 = {ratio:.1f}x")
+            for name, shares in result["cpu"].items():
+                used = ", ".join(f"{group} {shares[group]:.0f}%" for group in CPU_GROUPS)
+                print(f"{count:>13} cpu during {name} (100% = one core): {used}")
             stored = result["stored"]
             print(
                 f"{count:>13} stored: {stored['in']} in, {stored['out']} out ({stored['out_undelivered']} not "
@@ -493,7 +569,7 @@ def main():
             )
         if args.profile:
             time.sleep(3)  # the samplers write every 2 s
-            profile_summary(args.sample_dir)
+            profile_summary(args.sample_dir, cpu=args.profile_cpu)
     finally:
         for process in (server, *workers):
             process.terminate()

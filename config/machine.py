@@ -17,20 +17,74 @@ the views are the same; a view served there is public by construction, so only v
 marked ``helpline.access.public`` may live there (a test checks).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.urls import set_script_prefix
+
+from helpline.realtime import LazyThreads
 
 
 class OneThreadASGIHandler(ASGIHandler):
-    """``ASGIHandler`` whose middleware chain and (sync) view run in one worker thread per request."""
+    """``ASGIHandler`` that serves a request in one hop to a thread of a shared pool.
+
+    Django's handler gives every request a thread of its own (a new one, started and
+    joined per request) and hops to it three times: the ``request_started`` signal, the
+    view, and ``response.close()`` with ``request_finished``. Here all three run in one
+    call on one of ``HELPLINE_REQUEST_THREADS`` threads, as a threaded WSGI server runs
+    them: the signals that hand the thread's database connection back to the pool
+    (``close_old_connections``) run on the thread that used it, before and after the view.
+    A streaming response (a static file) is closed after it was sent, on a pool thread.
+    """
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
 
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self._serve, thread_sensitive=False, executor=request_threads())(
+                scope, body_file
+            )
+            await self.send_response(response, send)
+        finally:
+            body_file.close()
+        if response.streaming:
+            await sync_to_async(response.close, thread_sensitive=False, executor=request_threads())()
+
+    def _serve(self, scope, body_file):
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            response = error_response
+        else:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+        if not response.streaming:
+            response.close()  # request_finished, on this thread
+        return response
+
     async def get_response_async(self, request):
-        # The request's own thread (ThreadSensitiveContext in ASGIHandler.__call__), as for a sync view.
+        # Not used by __call__; kept for callers of Django's API (its own thread, as for a sync view).
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+_request_threads = LazyThreads("HELPLINE_REQUEST_THREADS", "helpline-request")
+
+
+def request_threads() -> ThreadPoolExecutor:
+    """The threads HTTP requests are served on (``HELPLINE_REQUEST_THREADS`` per process)."""
+    return _request_threads.get()
 
 
 class MachineEndpointsHandler(OneThreadASGIHandler):

@@ -161,7 +161,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
     # Measured: persistent connections exhaust PostgreSQL's slots under ASGI; a pool does not.
     # Sized for the threads that hold a connection at once in one process: the consumers'
-    # database threads (HELPLINE_DATABASE_THREADS) plus the sync views in flight.
+    # database threads (HELPLINE_DATABASE_THREADS) plus the request threads (HELPLINE_REQUEST_THREADS).
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX", 20), "timeout": 10}
     }
@@ -169,6 +169,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads per process on which the WebSocket consumers do their database work in parallel
 # (helpline.realtime.database_call); each holds a pooled connection while it works.
 HELPLINE_DATABASE_THREADS = env_int("HELPLINE_DATABASE_THREADS", 8)
+# Threads per process that serve HTTP requests (config.machine.OneThreadASGIHandler), each holding
+# a pooled connection while it serves one; requests beyond them wait their turn on the event loop.
+HELPLINE_REQUEST_THREADS = env_int("HELPLINE_REQUEST_THREADS", 12)
 # A web chat reply is delivered straight after its commit; its task (the fallback should the process
 # die first) is due only this many seconds later, and deleted by the delivery that made it unneeded.
 HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS = env_int("HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS", 15)

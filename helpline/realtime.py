@@ -93,8 +93,30 @@ def run_in_turn(loop, key: str, make_coroutine, *, on_error) -> None:
     loop.call_soon_threadsafe(start)
 
 
-_database_threads: ThreadPoolExecutor | None = None
-_database_threads_lock = threading.Lock()
+class LazyThreads:
+    """A thread pool made on first use, sized by a setting read then (so tests and settings can change it)."""
+
+    def __init__(self, size_setting: str, name_prefix: str):
+        self.size_setting, self.name_prefix = size_setting, name_prefix
+        self.executor: ThreadPoolExecutor | None = None
+        self.lock = threading.Lock()
+
+    def get(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self.executor is None:
+                self.executor = ThreadPoolExecutor(
+                    max_workers=getattr(settings, self.size_setting), thread_name_prefix=self.name_prefix
+                )
+            return self.executor
+
+    def take(self) -> ThreadPoolExecutor | None:
+        """The pool, forgotten here (the next ``get`` makes a new one); None when none was made."""
+        with self.lock:
+            executor, self.executor = self.executor, None
+            return executor
+
+
+_database_threads = LazyThreads("HELPLINE_DATABASE_THREADS", "helpline-db")
 
 
 def database_call(func):
@@ -111,20 +133,12 @@ def database_call(func):
 
 
 def _database_executor() -> ThreadPoolExecutor:
-    global _database_threads
-    with _database_threads_lock:
-        if _database_threads is None:
-            _database_threads = ThreadPoolExecutor(
-                max_workers=settings.HELPLINE_DATABASE_THREADS, thread_name_prefix="helpline-db"
-            )
-        return _database_threads
+    return _database_threads.get()
 
 
 def database_threads_stop() -> None:
     """Close each database thread's connection and stop the threads (the test suite's end, a clean exit)."""
-    global _database_threads
-    with _database_threads_lock:
-        executor, _database_threads = _database_threads, None
+    executor = _database_threads.take()
     if executor is None:
         return
     from django.db import connections

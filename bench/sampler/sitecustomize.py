@@ -48,11 +48,33 @@ def _is_idle(frame) -> bool:
     return (Path(code.co_filename).name, code.co_name) in IDLE_LEAVES
 
 
+def _cpu_ns(native_id: int) -> int:
+    """Nanoseconds a thread of this process has run on a CPU (the scheduler's own count)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat") as stats:
+            return int(stats.read().split()[0])
+    except OSError:
+        return 0
+
+
+def _thread_kind(thread) -> str:
+    """The event loop, the consumers' database threads, a request's own thread, or what the name says."""
+    if thread is threading.main_thread():
+        return "event loop thread"
+    name = thread.name
+    if name.startswith("helpline-db"):
+        return "consumers' database threads"
+    if name.startswith("ThreadPoolExecutor-"):
+        return "request threads (asgiref, one per request)"
+    return name.rstrip("0123456789-_")
+
+
 def _run(directory: Path, hz: float) -> None:
     counts: dict[str, Counter] = defaultdict(Counter)
     label_file = directory / "label"
     label, next_label_read, next_write = "", 0.0, time.monotonic() + 5
     me = threading.get_ident()
+    cpu_seen: dict[int, int] = {}
     out = directory / f"samples-{_KIND.replace(' ', '-')}-{os.getpid()}.json"
     while True:
         now = time.monotonic()
@@ -62,7 +84,19 @@ def _run(directory: Path, hz: float) -> None:
             except OSError:
                 label = ""
             next_label_read = now + 0.25
-        if label:
+        if label and _CPU:
+            threads = dict(threading._active)
+            native_ids = {ident: thread.native_id for ident, thread in threads.items()}
+            for ident, frame in sys._current_frames().items():
+                if ident == me or ident not in native_ids:
+                    continue
+                used = _cpu_ns(native_ids[ident])
+                # A thread's CPU since the last look is charged to where it is now; a new one's from its start.
+                spent = used - cpu_seen.get(ident, 0)
+                cpu_seen[ident] = used
+                if spent > 0:
+                    counts[label][f"[{_thread_kind(threads[ident])}];{_frames(frame)}"] += spent // 1000
+        elif label:
             for ident, frame in sys._current_frames().items():
                 if ident == me:
                     continue
@@ -72,6 +106,10 @@ def _run(directory: Path, hz: float) -> None:
             next_write = now + 2
         time.sleep(1 / hz)
 
+
+# HELPLINE_SAMPLE_CPU=1: weigh each stack by the CPU its thread used (microseconds), not by samples,
+# so waiting threads weigh nothing and the event loop's own C work (uvloop) is counted where it runs.
+_CPU = os.environ.get("HELPLINE_SAMPLE_CPU") == "1"
 
 # Only the processes that serve: uvicorn's workers (spawned by multiprocessing) and db_workers.
 _KIND = "task worker" if "db_worker" in sys.argv else "web worker" if "--multiprocessing-fork" in sys.argv else ""

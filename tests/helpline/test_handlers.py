@@ -31,3 +31,23 @@ async def test_a_staff_page_through_the_asgi_app_keeps_the_whole_stack(counsello
         page = await client.get("/console/")
     assert page.status_code == 200, page.text[:300]
     assert "content-security-policy" in page.headers and page.headers["x-frame-options"] == "DENY"
+
+
+async def test_staff_requests_run_on_the_request_threads_and_give_their_connection_back(counsellor):
+    from asyncio import wrap_future
+
+    from django.db import connections
+
+    from config.machine import request_threads
+
+    cookies = (await sync_to_async(lambda: login_verified(Client(), counsellor))()).cookies
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for name, morsel in cookies.items():
+            client.cookies.set(name, morsel.value)
+        pages = [await client.get("/console/") for _ in range(3)]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    # request_finished ran on the thread that served the page: no connection is left checked out there.
+    threads = request_threads()
+    leftovers = await wrap_future(threads.submit(lambda: connections["default"].connection is not None))
+    assert threads._threads and not leftovers
