@@ -440,10 +440,14 @@ def _relations_loaded(referral: Referral) -> bool:
     )
 
 
-def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str) -> dict:
+def referral_shared_view(
+    *, agency: Agency, referral: Referral, actor, via: str, audit_into: list[dict] | None = None
+) -> dict:
     """What ``agency`` sees of ``referral``: the document exactly as it was sent (unsealed), its steps,
     the questions and answers of both sides, and the progress updates and outcomes. Nothing else of
-    the case. The read is audited as a read of case content (the fields shared, ``via``).
+    the case. The read is audited as a read of case content (the fields shared, ``via``): at once, or,
+    given ``audit_into``, appended to it as ``audit_record`` arguments for the caller to write with its
+    own event before the answer leaves (the API writes it with ``api.called``: one INSERT, not two).
 
     ``actor`` is the authority user (or None for the agency's system through the API); a referral
     of another agency, or a user of another agency, is refused with PermissionDenied."""
@@ -495,16 +499,16 @@ def referral_shared_view(*, agency: Agency, referral: Referral, actor, via: str)
                 "agency_may_answer": question.asked_by_side == Side.HELPLINE and question.answered_at is None,
             }
         )
-    audit_record(
-        action=actions.REFERRAL_SHARED_READ,
-        actor=actor,
-        record=referral,
-        details={
-            "agency": agency.code,
-            "via": via,
-            "fields": sorted(document_keys(document)) if document else [],
-        },
-    )
+    read = {
+        "action": actions.REFERRAL_SHARED_READ,
+        "actor": actor,
+        "record": referral,
+        "details": {"agency": agency.code, "via": via, "fields": sorted(document_keys(document)) if document else []},
+    }
+    if audit_into is None:
+        audit_record(**read)
+    else:
+        audit_into.append(read)
     return {
         "referral": referral,
         "document": document,

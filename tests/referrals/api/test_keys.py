@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -159,3 +160,34 @@ def test_every_call_is_audited_with_the_key_prefix_never_the_secret(api_a, key_a
     # The service's own events say how the step came in.
     assert AuditEvent.objects.get(action="referral.acknowledged").details["via"] == f"api:{key.prefix}"
     assert AuditEvent.objects.get(action="referral.shared_read").details["via"] == f"api:{key.prefix}"
+
+
+def test_a_fetch_audits_the_shared_read_and_the_call_in_one_write(api_a, key_a, referral_a):
+    with CaptureQueriesContext(connection) as captured:
+        assert api_a.get(f"{LIST}{referral_a.pk}/").status_code == 200
+    read = AuditEvent.objects.get(action="referral.shared_read")
+    call = AuditEvent.objects.get(action="api.called")
+    assert read.record_id == str(referral_a.pk) and read.details["via"] == f"api:{key_a[0].prefix}"
+    assert read.details["fields"] and call.details["referral"] == str(referral_a.pk)
+    assert sum("INSERT INTO audit_auditevent" in query["sql"] for query in captured.captured_queries) == 1
+
+
+def test_a_fetch_whose_answer_fails_still_audits_the_read(monkeypatch, key_a, referral_a):
+    """The document was unsealed: even if writing the answer crashes, the read is on the audit trail."""
+    from referrals.api import serializers
+
+    def crash(self, instance):
+        raise RuntimeError("the answer could not be written")
+
+    monkeypatch.setattr(serializers.ReferralSharedSerializer, "to_representation", crash)
+    api = ApiClient(key_a[1], client=Client(raise_request_exception=False))
+    assert api.get(f"{LIST}{referral_a.pk}/").status_code == 500
+    assert AuditEvent.objects.filter(action="referral.shared_read", record_id=str(referral_a.pk)).count() == 1
+    assert AuditEvent.objects.get(action="api.called").details["status"] == 500
+
+
+def test_a_revoked_key_is_refused_on_its_very_next_call(api_a, key_a, referral_a, admin_user):
+    assert api_a.get(LIST).status_code == 200
+    api_key_revoke(actor=admin_user, key=key_a[0])
+    problem_of(api_a.get(LIST), 401)
+    problem_of(api_a.get(f"{LIST}{referral_a.pk}/"), 401)
