@@ -610,7 +610,7 @@ def main() -> None:
     met = all(r >= 0.6 for r in ratios.values()) and all(o["p99"] < 50 for o in opened.values())
     print(f"Goal (ingest >= 60% of bare at every level; open-loop p99 < 50 ms for both): {'met' if met else 'MISSED'}")
     if args.profile:
-        from bench.realtime import profile_summary
+        from bench.sampler_report import profile_summary
 
         profile_summary(sample_dir)
     if not args.keep:
