@@ -206,13 +206,21 @@ def referral_for_agency(*, agency: Agency | None, referral_id) -> Referral | Non
         return None
 
 
+def _needing_attention(user):
+    """A supervisor's overdue referrals (most overdue first) and undelivered ones (newest first), of their lines."""
+    lines = Staff.objects.filter(user=user, role=Role.SUPERVISOR).values("lines")
+    mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
+    overdue = mine.filter(overdue_q(timezone.now())).order_by("acknowledge_by", "complete_by")
+    return overdue, mine.filter(status=Status.FAILED).order_by("-updated_at")
+
+
 def referrals_needing_attention(user) -> dict:
     """For a supervisor: overdue and failed referrals, and pending plan approvals, of their lines."""
     lines = Staff.objects.filter(user=user).values("lines")
-    mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
+    overdue, failed = _needing_attention(user)
     return {
-        "overdue": list(mine.filter(overdue_q(timezone.now())).order_by("acknowledge_by")[:200]),
-        "failed": list(mine.filter(status=Status.FAILED).order_by("-updated_at")[:200]),
+        "overdue": list(overdue[:200]),
+        "failed": list(failed[:200]),
         "approvals": list(
             Approval.objects.filter(case__line__in=lines, kind="referral_plan", status=ApprovalStatus.PENDING)
             .exclude(requested_by__user=user)
@@ -228,13 +236,10 @@ ALERTS_SHOWN = 50
 def referral_alerts_for_supervisor(user) -> list[dict]:
     """The Alerts card's referral rows for a supervisor (helpline.alerts): overdue referrals of their
     lines, most overdue first, then undelivered ones, newest first; ``ALERTS_SHOWN`` at most."""
-    lines = Staff.objects.filter(user=user, role=Role.SUPERVISOR).values("lines")
-    mine = Referral.objects.filter(case__line__in=lines).select_related("case", "agency")
-    overdue = mine.filter(overdue_q(timezone.now())).order_by("acknowledge_by", "complete_by")[:ALERTS_SHOWN]
-    rows = [{"referral": referral, "failed": False} for referral in overdue]
+    overdue, failed = _needing_attention(user)
+    rows = [{"referral": referral, "failed": False} for referral in overdue[:ALERTS_SHOWN]]
     if len(rows) < ALERTS_SHOWN:
-        failed = mine.filter(status=Status.FAILED).order_by("-updated_at")[: ALERTS_SHOWN - len(rows)]
-        rows += [{"referral": referral, "failed": True} for referral in failed]
+        rows += [{"referral": referral, "failed": True} for referral in failed[: ALERTS_SHOWN - len(rows)]]
     return rows
 
 
