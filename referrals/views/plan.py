@@ -3,10 +3,8 @@ and the counsellor's and supervisor's decisions. Nothing protected is shown here
 stay sealed); the agency, the rule, the why, deadlines and statuses are plain."""
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -40,6 +38,7 @@ from referrals.services.referrals import (
     referral_withdraw,
 )
 from referrals.services.steps import offer_age_range
+from referrals.views.plan_step import plan_step
 from referrals.views.steps import AgeRangeForm
 
 STAFF = (Role.COUNSELLOR, Role.SUPERVISOR)
@@ -129,14 +128,6 @@ def plan(request, case_id):
     )
 
 
-def _done(request, case_id, message=None, error=None):
-    if error is not None:
-        messages.error(request, " ".join(error.messages))
-    elif message:
-        messages.success(request, message)
-    return redirect("referrals:plan", case_id=case_id)
-
-
 def _referral(request, referral_id):
     referral = referral_for_write(request.user, referral_id)
     if referral is None:
@@ -148,86 +139,84 @@ def _referral(request, referral_id):
 @require_POST
 def confirm(request, referral_id):
     referral = _referral(request, referral_id)
-    try:
-        referral = referral_confirm(actor=request.user, referral=referral)
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Referral confirmed."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        perform=lambda data: referral_confirm(actor=request.user, referral=referral),
+        done=_("Referral confirmed."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def dismiss(request, referral_id):
     referral = _referral(request, referral_id)
-    form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Say why this referral is not made."))
-        referral_dismiss(actor=request.user, referral=referral, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Proposal declined."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        form=ReasonForm(request.POST),
+        invalid=_("Say why this referral is not made."),
+        perform=lambda data: referral_dismiss(actor=request.user, referral=referral, reason=data["reason"]),
+        done=_("Proposal declined."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def edit(request, referral_id):
     referral = _referral(request, referral_id)
-    form = EditForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose an urgency and the fields to share."))
-        referral_edit(
-            actor=request.user,
-            referral=referral,
-            urgency=form.cleaned_data["urgency"],
-            share=form.cleaned_data["share"],
-        )
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Proposal changed."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        form=EditForm(request.POST),
+        invalid=_("Choose an urgency and the fields to share."),
+        perform=lambda data: referral_edit(
+            actor=request.user, referral=referral, urgency=data["urgency"], share=data["share"]
+        ),
+        done=_("Proposal changed."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def consent(request, referral_id):
     referral = _referral(request, referral_id)
-    form = ConsentForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Say who consented and how."))
-        referral_consent_record(actor=request.user, referral=referral, **form.cleaned_data)
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Consent recorded."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        form=ConsentForm(request.POST),
+        invalid=_("Say who consented and how."),
+        perform=lambda data: referral_consent_record(actor=request.user, referral=referral, **data),
+        done=_("Consent recorded."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def override(request, referral_id):
     referral = _referral(request, referral_id)
-    form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Say why consent cannot be asked for or must be overridden."))
-        referral_override_request(actor=request.user, referral=referral, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("A supervisor is asked to decide."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        form=ReasonForm(request.POST),
+        invalid=_("Say why consent cannot be asked for or must be overridden."),
+        perform=lambda data: referral_override_request(actor=request.user, referral=referral, reason=data["reason"]),
+        done=_("A supervisor is asked to decide."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def withdraw(request, referral_id):
     referral = _referral(request, referral_id)
-    form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Say why the referral is withdrawn."))
-        referral_withdraw(actor=request.user, referral=referral, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Referral withdrawn."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        form=ReasonForm(request.POST),
+        invalid=_("Say why the referral is withdrawn."),
+        perform=lambda data: referral_withdraw(actor=request.user, referral=referral, reason=data["reason"]),
+        done=_("Referral withdrawn."),
+    )
 
 
 @role_required(Role.SUPERVISOR)
@@ -235,25 +224,26 @@ def withdraw(request, referral_id):
 def requeue(request, referral_id):
     """A supervisor sends a failed referral again, once its cause (an agency's settings, say) is fixed."""
     referral = _referral(request, referral_id)
-    try:
-        referral_requeue(actor=request.user, referral=referral)
-    except ValidationError as error:
-        return _done(request, referral.case_id, error=error)
-    return _done(request, referral.case_id, _("Referral queued to be sent again."))
+    return plan_step(
+        request,
+        case_id=referral.case_id,
+        perform=lambda data: referral_requeue(actor=request.user, referral=referral),
+        done=_("Referral queued to be sent again."),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def manual(request, case_id):
     case = _case_for(request.user, case_id)
-    form = ManualForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose an agency and an urgency, and say why."))
-        referral_manual_create(actor=request.user, case=case, **form.cleaned_data)
-    except ValidationError as error:
-        return _done(request, case.pk, error=error)
-    return _done(request, case.pk, _("Referral added to the plan; confirm it to send it."))
+    return plan_step(
+        request,
+        case_id=case.pk,
+        form=ManualForm(request.POST),
+        invalid=_("Choose an agency and an urgency, and say why."),
+        perform=lambda data: referral_manual_create(actor=request.user, case=case, **data),
+        done=_("Referral added to the plan; confirm it to send it."),
+    )
 
 
 @role_required(Role.SUPERVISOR)
@@ -262,16 +252,13 @@ def decide(request, approval_id):
     approval = approval_for_decision(request.user, approval_id)
     if approval is None:
         raise Http404
-    form = DecisionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Approve or refuse, and say why."))
-        referral_plan_decide(
-            actor=request.user,
-            approval=approval,
-            approve=form.cleaned_data["decision"] == "approve",
-            reason=form.cleaned_data["reason"],
-        )
-    except ValidationError as error:
-        return _done(request, approval.case_id, error=error)
-    return _done(request, approval.case_id, _("Decision recorded."))
+    return plan_step(
+        request,
+        case_id=approval.case_id,
+        form=DecisionForm(request.POST),
+        invalid=_("Approve or refuse, and say why."),
+        perform=lambda data: referral_plan_decide(
+            actor=request.user, approval=approval, approve=data["decision"] == "approve", reason=data["reason"]
+        ),
+        done=_("Decision recorded."),
+    )

@@ -2,8 +2,6 @@
 link for the child. Both redirect back (the supervision page's alerts, the case's referral plan)."""
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -14,6 +12,7 @@ from helpline.access import role_required
 from helpline.models import Role
 from referrals.selectors import notice_for_supervisor, offer_for_write
 from referrals.services.steps import notice_mark_seen, offer_link_obtain
+from referrals.views.plan_step import plan_step
 
 
 class AgeRangeForm(forms.Form):
@@ -40,13 +39,11 @@ def offer_link(request, offer_id):
     offer = offer_for_write(request.user, offer_id)
     if offer is None:
         raise Http404
-    form = AgeRangeForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("Choose the child's age range: 13 to 15, or 16 to 17."))
-        offer_link_obtain(actor=request.user, offer=offer, age_range=form.cleaned_data["age_range"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The Report Remove link is ready: give it to the child."))
-    return redirect("referrals:plan", case_id=offer.case_id)
+    return plan_step(
+        request,
+        case_id=offer.case_id,
+        form=AgeRangeForm(request.POST),
+        invalid=_("Choose the child's age range: 13 to 15, or 16 to 17."),
+        perform=lambda data: offer_link_obtain(actor=request.user, offer=offer, age_range=data["age_range"]),
+        done=_("The Report Remove link is ready: give it to the child."),
+    )
