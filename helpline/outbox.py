@@ -51,6 +51,7 @@ from django_tasks_db.models import DBTaskResult
 
 from helpline.bulk import rows_update
 from helpline.realtime import database_call
+from helpline.registry import NamedRegistry
 from helpline.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -169,27 +170,20 @@ class Outbox:
         """Tell whoever watches (after commit) that the item's state changed. Optional."""
 
 
-_outboxes: dict[str, Outbox] = {}
+_outboxes: NamedRegistry[Outbox] = NamedRegistry("outbox")
 
 
 def outbox_register(outbox: Outbox) -> Outbox:
     """Make an outbox kind known to the delivery task and the sweep (called at import by its module)."""
-    existing = _outboxes.get(outbox.name)
-    if existing is not None and type(existing) is not type(outbox):
-        raise ValueError(f"Two outboxes are named {outbox.name!r}")
-    _outboxes[outbox.name] = outbox
-    return outbox
+    return _outboxes.register(outbox)
 
 
 def outbox_get(name: str) -> Outbox:
-    try:
-        return _outboxes[name]
-    except KeyError:
-        raise LookupError(f"No outbox named {name!r} is registered") from None
+    return _outboxes.get(name)
 
 
 def outboxes_registered() -> list[Outbox]:
-    return list(_outboxes.values())
+    return _outboxes.items()
 
 
 def outbox_enqueue(outbox: Outbox, item_id, *, run_after=None) -> str:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from helpline.outbox import DeliveryError
+from helpline.registry import NamedRegistry
 
 __all__ = [
     "DeliveryError",
@@ -135,33 +136,26 @@ class Transport(Protocol):
     # ``hand_off(request: HandOffRequest) -> HandOff``, which raises DeliveryError.
 
 
-_transports: dict[str, Transport] = {}
+_transports: NamedRegistry[Transport] = NamedRegistry("transport")
 
 
 def transport_register(transport: Transport) -> Transport:
     """Make a transport available to agencies (called from the transport app's ``ready()``)."""
-    existing = _transports.get(transport.name)
-    if existing is not None and type(existing) is not type(transport):
-        raise ValueError(f"Two transports are named {transport.name!r}.")
-    _transports[transport.name] = transport
-    return transport
+    return _transports.register(transport)
 
 
 def transport_get(name: str) -> Transport:
-    try:
-        return _transports[name]
-    except KeyError:
-        raise LookupError(f"No transport named {name!r} is installed.") from None
+    return _transports.get(name)
 
 
 def transports_registered() -> list[Transport]:
-    return sorted(_transports.values(), key=lambda transport: transport.name)
+    return _transports.items()
 
 
 def transports_handing_off(kind: str) -> list[str]:
     """The names of the installed transports that make the hand-off ``kind`` (``report_remove``)."""
     return sorted(
-        name
-        for name, transport in _transports.items()
+        transport.name
+        for transport in _transports.items()
         if kind in getattr(transport, "hand_offs", ()) and callable(getattr(transport, "hand_off", None))
     )
