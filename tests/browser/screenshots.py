@@ -37,8 +37,7 @@ from helpline.services.inbound import message_receive
 from helpline.services.queue import contact_accept, presence_set
 from helpline.webchat.services import webchat_endpoint_ensure
 from tests.browser.checks import DESKTOP, PHONE
-from tests.browser.conftest import CHROMIUM
-from tests.conftest import PASSWORD, totp_now
+from tests.browser.conftest import CHROMIUM, log_in
 from tests.permissions import ACTOR_USERS, ANONYMOUS, rules
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(1800)]
@@ -217,17 +216,6 @@ def _context(browser, width, storage_state=None):
     )
 
 
-def _log_in(page, base_url, user):
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/2fa/verify/")
-    page.get_by_label("Code from your authenticator app, or a backup code").fill(totp_now(user))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(lambda url: "/2fa/" not in url and "/login/" not in url)
-
-
 def _watch(page, base_url, problems):
     """Record the page's own requests that fail on our server, and its script errors."""
 
@@ -332,7 +320,7 @@ def test_screenshots(request, asgi_server, demo_line, counsellor):
         for role, (user, shots) in plans.items():
             desktop = _context(browser, "desktop")
             if user is not None:
-                _log_in(desktop.new_page(), base_url, user)
+                log_in(desktop.new_page(), base_url, user, landing="/login/")
             phone = _context(browser, "phone", storage_state=desktop.storage_state())
             pages = {"phone": (phone.new_page(), []), "desktop": (desktop.new_page(), [])}
             for page, problems in pages.values():

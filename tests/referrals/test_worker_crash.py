@@ -55,6 +55,28 @@ def _worker(*extra) -> subprocess.Popen:
     )
 
 
+def _send_by_webhook(agency, receiver):
+    agency_update(
+        actor=None,
+        agency=agency,
+        transport="webhook",
+        transport_config={"url": receiver.url},
+        secrets={"signing_secret": SECRET},
+    )
+
+
+def _kill_worker_once(arrived: threading.Event, never: str):
+    """Start a worker, SIGKILL it as soon as ``arrived`` is set (the receiver holds a post), and reap it."""
+    worker = _worker()
+    try:
+        assert arrived.wait(120), never
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried_and_the_receiver_sees_one(
     plan, counsellor, supervisor, agencies, fake_http
 ):
@@ -68,13 +90,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried_and_the_receiver_s
         return replace(answer, delay=20)  # ...and the worker dies before hearing back
 
     server.route("POST", PATH, takes_it_then_hangs, then=receiver.handle)
-    agency_update(
-        actor=None,
-        agency=agencies["ke-police-nairobi"],
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
+    _send_by_webhook(agencies["ke-police-nairobi"], receiver)
     police = plan["ke-police-nairobi"]
     referral_confirm(actor=counsellor, referral=police)
     referral_override_request(actor=counsellor, referral=police, reason="Asking would put her at risk")
@@ -83,14 +99,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried_and_the_receiver_s
     )
     delivery = Delivery.objects.get(referral=police)
 
-    worker = _worker()
-    try:
-        assert arrived.wait(120), "the worker never posted the referral"
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    _kill_worker_once(arrived, "the worker never posted the referral")
     assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SENDING  # claimed by the dead worker
     assert Referral.objects.get(pk=police.pk).status == Status.QUEUED
 
@@ -125,13 +134,7 @@ def test_a_worker_killed_mid_batch_leaves_every_unrecorded_delivery_to_be_retrie
 
     server.route("POST", PATH, second_hangs)
     police = agencies["ke-police-nairobi"]
-    agency_update(
-        actor=None,
-        agency=police,
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
+    _send_by_webhook(police, receiver)
     referrals = []
     for _ in range(3):
         referral = referral_manual_create(
@@ -142,14 +145,7 @@ def test_a_worker_killed_mid_batch_leaves_every_unrecorded_delivery_to_be_retrie
         referrals.append(referral.pk)
     deliveries = list(Delivery.objects.filter(referral_id__in=referrals))
 
-    worker = _worker()
-    try:
-        assert arrived.wait(120), "the worker never posted the second referral"
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    _kill_worker_once(arrived, "the worker never posted the second referral")
     # One batch claimed all three; none of its outcomes was recorded.
     assert set(Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).values_list("status", flat=True)) == {
         DeliveryStatus.SENDING
