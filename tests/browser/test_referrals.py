@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.browser.checks import checked, visit
 from tests.browser.conftest import in_worker_thread, log_in
 from tests.browser.test_cases import LOADED, chat_in_wrapup
-from tests.integrations.webhook.conftest import PATH, SECRET, Receiver
+from tests.integrations.webhook.conftest import PATH, Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,16 +25,10 @@ def _receiver(fake_http):
 
 def _police_on_webhook(receiver, authority):
     from referrals.models import Agency
-    from referrals.services.agencies import agency_membership_set, agency_update
+    from referrals.services.agencies import agency_membership_set
 
     police = Agency.objects.get(code="ke-police-nairobi")
-    agency_update(
-        actor=None,
-        agency=police,
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
+    receiver.serve(police)
     agency_membership_set(actor=None, user=authority, agency=police)
 
 

@@ -184,17 +184,10 @@ def referral_state(referral) -> tuple:
 @pytest.fixture
 def receiver(fake_http, agencies):
     """A signed-webhook receiver on 127.0.0.1 that the Nairobi police agency delivers to."""
-    from referrals.services.agencies import agency_update
-    from tests.integrations.webhook.conftest import PATH, SECRET, Receiver
+    from tests.integrations.webhook.conftest import PATH, Receiver
 
     server = fake_http()
     receiver = Receiver(server=server)
     server.route("POST", PATH, receiver.handle)
-    agency_update(
-        actor=None,
-        agency=agencies["ke-police-nairobi"],
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
+    receiver.serve(agencies["ke-police-nairobi"])
     return receiver

@@ -17,9 +17,8 @@ from helpline.outbox import outbox_sweep
 from referrals.lifecycle import Status
 from referrals.models import Delivery, DeliveryStatus, Referral
 from referrals.outbox import REFERRAL_OUTBOX
-from referrals.services.agencies import agency_update
 from referrals.services.referrals import referral_confirm, referral_override_request, referral_plan_decide
-from tests.integrations.webhook.conftest import PATH, SECRET, Receiver
+from tests.integrations.webhook.conftest import PATH, Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,16 +54,6 @@ def _worker(*extra) -> subprocess.Popen:
     )
 
 
-def _send_by_webhook(agency, receiver):
-    agency_update(
-        actor=None,
-        agency=agency,
-        transport="webhook",
-        transport_config={"url": receiver.url},
-        secrets={"signing_secret": SECRET},
-    )
-
-
 def _kill_worker_once(arrived: threading.Event, never: str):
     """Start a worker, SIGKILL it as soon as ``arrived`` is set (the receiver holds a post), and reap it."""
     worker = _worker()
@@ -90,7 +79,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried_and_the_receiver_s
         return replace(answer, delay=20)  # ...and the worker dies before hearing back
 
     server.route("POST", PATH, takes_it_then_hangs, then=receiver.handle)
-    _send_by_webhook(agencies["ke-police-nairobi"], receiver)
+    receiver.serve(agencies["ke-police-nairobi"])
     police = plan["ke-police-nairobi"]
     referral_confirm(actor=counsellor, referral=police)
     referral_override_request(actor=counsellor, referral=police, reason="Asking would put her at risk")
@@ -134,7 +123,7 @@ def test_a_worker_killed_mid_batch_leaves_every_unrecorded_delivery_to_be_retrie
 
     server.route("POST", PATH, second_hangs)
     police = agencies["ke-police-nairobi"]
-    _send_by_webhook(police, receiver)
+    receiver.serve(police)
     referrals = []
     for _ in range(3):
         referral = referral_manual_create(

@@ -45,6 +45,18 @@ class Receiver:
         reference = self.referrals.setdefault(key, {"document": document, "reference": f"AG-{len(self.referrals) + 1}"})
         return Reply(201, json={"reference": reference["reference"], "acknowledged": self.acknowledge})
 
+    def serve(self, agency) -> None:
+        """Point ``agency``'s deliveries at this receiver, signed with its secret."""
+        from referrals.services.agencies import agency_update
+
+        agency_update(
+            actor=None,
+            agency=agency,
+            transport="webhook",
+            transport_config={"url": self.url},
+            secrets={"signing_secret": self.secret},
+        )
+
     def request_for(self, document=None, *, key="delivery-1", url=None, secret=None) -> DeliveryRequest:
         return DeliveryRequest(
             document=document if document is not None else full_document(),
