@@ -1,5 +1,6 @@
 """Shared fixtures. Users are named for their roles (counsellor, supervisor, admin, authority, outsider)."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -210,38 +211,30 @@ def fake_http():
         yield start
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The production ASGI server (uvicorn) serving the app against the suite's test database,
-    in its own process, for tests that need a real server: browsers, simulate_sms."""
+@contextlib.contextmanager
+def uvicorn_serving(log_path: Path, *, env: dict, options=(), drop=()):
+    """uvicorn serving ``config.asgi`` from its own process on a free port of 127.0.0.1, against the suite's
+    test database; yields its URL once ``/healthz`` answers, and stops it afterwards."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    # The browser tests relax Django's async-safety check for their own thread only;
-    # the server must keep it.
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.update(
+    # The browser tests relax Django's async-safety check for their own thread only; the server must keep it.
+    server_env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", *drop)}
+    server_env.update(
         {
             "DJANGO_SETTINGS_MODULE": "tests.server_settings",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
             "HELPLINE_INPROCESS_WORKER": "false",
             "PUBLIC_BASE_URL": url,
-            # Every test browser is 127.0.0.1: the per-address cap on new chats (tested on its
-            # own in tests/helpline/webchat/test_abuse_limits.py) would refuse the later tests.
-            "HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS": "100000",
+            **env,
         }
     )
-    log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=Path(__file__).resolve().parents[1],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [*command, *options], cwd=Path(__file__).resolve().parents[1], env=server_env, stdout=log, stderr=log
         )
     deadline = time.monotonic() + 30
     while True:
@@ -253,10 +246,23 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
                 server.kill()
                 raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
             time.sleep(0.3)
-    yield {"url": url, "log": log_path}
-    server.terminate()
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # a connection still draining after the last test: the run is over
-        server.kill()
-        server.wait(timeout=10)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a connection still draining after the last test: the run is over
+            server.kill()
+            server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The production ASGI server (uvicorn) serving the app against the suite's test database,
+    in its own process, for tests that need a real server: browsers, simulate_sms."""
+    log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
+    # Every test browser is 127.0.0.1: the per-address cap on new chats (tested on its
+    # own in tests/helpline/webchat/test_abuse_limits.py) would refuse the later tests.
+    with uvicorn_serving(log_path, env={"HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS": "100000"}) as url:
+        yield {"url": url, "log": log_path}

@@ -11,13 +11,9 @@ production recipe pass (read from the Makefile and the README), against the test
 
 import asyncio
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -30,7 +26,7 @@ from django.core.cache import cache
 
 from helpline.models import Message
 from helpline.webchat.options import MAX_FRAME_BYTES, MESSAGES_PER_WINDOW
-from tests.conftest import free_port
+from tests.conftest import uvicorn_serving
 from tests.helpline.webchat.conftest import Child, new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,42 +75,15 @@ def test_both_recipes_set_the_trusted_proxies_and_the_chats_frame_limit(recipe):
 @pytest.fixture(scope="module", params=list(RECIPES))
 def recipe_server(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """uvicorn with a recipe's own options, on the test database, reached from 127.0.0.1."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "FORWARDED_ALLOW_IPS")}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.server_settings",
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "HELPLINE_INPROCESS_WORKER": "false",
-            "PUBLIC_BASE_URL": url,
-            "HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS": "2",
-            # After one failure the pair waits ten minutes: a second try is refused unless it is another pair.
-            "HELPLINE_LOGIN_DELAY_SECONDS": "600",
-        }
-    )
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    env = {
+        "HELPLINE_WEBCHAT_NEW_CHATS_PER_ADDRESS": "2",
+        # After one failure the pair waits ten minutes: a second try is refused unless it is another pair.
+        "HELPLINE_LOGIN_DELAY_SECONDS": "600",
+    }
     log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [*command, *uvicorn_options(RECIPES[request.param]())], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"uvicorn did not start:\n{log_path.read_text()}") from None
-            time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    options = uvicorn_options(RECIPES[request.param]())
+    with uvicorn_serving(log_path, env=env, options=options, drop=("FORWARDED_ALLOW_IPS",)) as url:
+        yield url
 
 
 def test_a_forged_forwarded_address_does_not_move_a_login_failure(recipe_server):
