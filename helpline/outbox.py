@@ -210,14 +210,19 @@ def outbox_deliver(outbox_name: str, item_id: str) -> str:
 
 
 def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
-    """Claim the item, send it outside any transaction, record the outcome. Safe to run twice."""
-    payload = _claim(outbox, item_id)
+    """Claim the item, send it outside any transaction, record the outcome. Safe to run twice.
+
+    As in ``outbox_attempt_async``, an outcome known before sending is recorded with the claim.
+    """
+    payload, recorded = _claim_recording(outbox, item_id)
     if payload is _NOTHING:
         return "skipped"
     try:
         result = outbox.send(payload)
     except DeliveryError as error:
         return _failed(outbox, item_id, error)
+    if recorded:
+        return "sent"
     return _succeeded(outbox, item_id, result)
 
 
@@ -267,16 +272,6 @@ def _claim_locked(outbox: Outbox, item_id: str):
     item.next_attempt_at = None
     payload, changed = outbox.begin(item)
     return item, payload, ["attempts", "claimed_at", "next_attempt_at", *changed]
-
-
-@transaction.atomic
-def _claim(outbox: Outbox, item_id: str):
-    claimed = _claim_locked(outbox, item_id)
-    if claimed is None:
-        return _NOTHING
-    item, payload, changed = claimed
-    item.save(update_fields=changed)
-    return payload
 
 
 @transaction.atomic

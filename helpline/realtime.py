@@ -40,6 +40,12 @@ def staff_group(staff_id) -> str:
     return f"staff-{staff_id}"
 
 
+def reply_event(*, contact_id, message_id) -> dict:
+    """The one event that tells a conversation's group of a reply: the consoles refresh, the child's
+    page shows it once it is handed over ("out": the child's socket reads it only for that)."""
+    return {"type": "contact.message", "contact_id": str(contact_id), "message_id": str(message_id), "direction": "out"}
+
+
 def broadcast_after_commit(group: str, event: dict) -> None:
     def send():
         loop = _server_loop()

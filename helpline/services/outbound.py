@@ -21,7 +21,14 @@ from helpline.gateways import GatewayError, Outgoing, SendResult, gateway_for
 from helpline.models import ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus, PendingStatus
 from helpline.models.conversations import MAX_BODY_LENGTH, STATUS_RANK, Draft
 from helpline.outbox import Outbox, outbox_attempt, outbox_attempt_async, outbox_enqueue, outbox_register
-from helpline.realtime import broadcast_after_commit, contact_group, database_call, run_in_turn, server_loop
+from helpline.realtime import (
+    broadcast_after_commit,
+    contact_group,
+    database_call,
+    reply_event,
+    run_in_turn,
+    server_loop,
+)
 from helpline.retry import RetryPolicy
 from helpline.vault.services import seal, unseal
 
@@ -51,11 +58,10 @@ def message_send(*, contact: Contact, body: str, author) -> Message:
         raise ValueError(_("A message may hold at most %(count)d characters.") % {"count": MAX_BODY_LENGTH})
     message = _message_queue_outbound(contact=contact, body=body, author=author, automatic=False)
     Draft.objects.filter(contact=contact, staff=author).delete()
-    broadcast_after_commit(
-        contact_group(contact.pk),
-        # "out": the child's socket waits for the delivery instead of reading a message not handed over yet.
-        {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk), "direction": "out"},
-    )
+    if not _delivers_at_once(contact.channel):
+        # A reply delivered straight after commit is announced by its delivery alone (the web chat's
+        # gateway sends this same event once the reply is recorded delivered): one event per reply.
+        broadcast_after_commit(contact_group(contact.pk), reply_event(contact_id=contact.pk, message_id=message.pk))
     return message
 
 
@@ -305,6 +311,10 @@ class MessageOutbox(Outbox):
         return {"status": MessageStatus.QUEUED, "status_rank": STATUS_RANK[MessageStatus.QUEUED]}
 
     def announce(self, message: Message) -> None:
+        if message.status == MessageStatus.DELIVERED and getattr(gateway_for(message.channel), "announces", False):
+            # Recorded delivered before it was sent (outcome_before_send): the delivery event that
+            # follows the commit is the announcement; a failed send is announced by its retry.
+            return
         _announce_status(message)
 
     @staticmethod

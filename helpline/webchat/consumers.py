@@ -236,6 +236,7 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
         await self._relay(event)
 
     async def webchat_deliver(self, event):
+        # The delivery event of a server from before replies had one event (a rolling deploy).
         await self._relay(event)
 
     async def survey_start(self, event):
@@ -249,13 +250,10 @@ class WebChatConsumer(AsyncJsonWebsocketConsumer):
     async def _relay(self, event):
         if not self.contact_id or event.get("contact_id") != self.contact_id:
             return
-        kind, message_id = event.get("type"), event.get("message_id")
-        # Events that need no database read: this socket's own message, a reply that is
-        # only queued (its webchat.deliver follows), the status of a message already shown.
-        if kind == "contact.message" and (message_id in self.posted or event.get("direction") == "out"):
-            return
-        # A reply is announced twice (its "delivered" status and its delivery): whichever comes first shows it.
-        if kind in ("message.status", "webchat.deliver") and message_id in self.shown:
+        message_id = event.get("message_id")
+        # Events that need no database read: this socket's own message, a message already shown
+        # (a reply's delivery event, "contact.message" with "out", after the history replay showed it).
+        if message_id in self.posted or message_id in self.shown:
             return
         frame, status = await database_call(selectors.webchat_message_frame)(
             contact_id=self.contact_id, message_id=message_id

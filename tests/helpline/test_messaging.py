@@ -267,13 +267,13 @@ def test_a_worker_crash_mid_delivery_loses_nothing(sms_endpoint, recording_gatew
     from django.core.management import call_command
     from django.utils import timezone
 
-    from helpline.outbox import _claim
+    from helpline.outbox import _claim_recording
     from helpline.services.outbound import MESSAGE_OUTBOX
 
     contact = message_receive(endpoint=sms_endpoint, sender=SENDER, body="hi", provider_id="SM1").contact
     reply = message_send(contact=contact, body="Are you safe?", author=counsellor.staff)
     DBTaskResult.objects.all().delete()
-    _claim(MESSAGE_OUTBOX, str(reply.pk))  # ...and then the worker died
+    _claim_recording(MESSAGE_OUTBOX, str(reply.pk))  # ...and then the worker died
     assert Message.objects.get(pk=reply.pk).status == "sending"
 
     call_command("outbox_sweep", "--minutes", "5", stdout=open("/dev/null", "w"))  # noqa: SIM115

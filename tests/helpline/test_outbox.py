@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from helpline.models import Message
-from helpline.outbox import _claim, outbox_sweep
+from helpline.outbox import _claim_recording, outbox_sweep
 from helpline.retry import RetryPolicy, retry_on_integrity_error
 from helpline.services.inbound import message_receive
 from helpline.services.outbound import MESSAGE_OUTBOX, message_deliver_attempt, message_send
@@ -122,7 +122,7 @@ def test_the_sweep_requeues_abandoned_claims_and_lost_tasks_but_not_fresh_ones(
     abandoned = _reply(sms_endpoint, counsellor, "abandoned")
     lost = message_send(contact=abandoned.contact, body="lost", author=counsellor.staff)
     fresh = message_send(contact=abandoned.contact, body="fresh", author=counsellor.staff)
-    _claim(MESSAGE_OUTBOX, str(abandoned.pk))  # ...and the worker died
+    _claim_recording(MESSAGE_OUTBOX, str(abandoned.pk))  # ...and the worker died
     DBTaskResult.objects.all().delete()  # ...and the task of "lost" was lost with it
     long_ago = timezone.now() - timedelta(minutes=10)
     Message.objects.filter(pk=abandoned.pk).update(claimed_at=long_ago)
