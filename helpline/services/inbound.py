@@ -7,6 +7,7 @@ origin. Replies go out through ``helpline.services.outbound``.
 
 import functools
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -85,11 +86,18 @@ def message_receive(
     if len(body) > MAX_BODY_LENGTH:
         raise ValueError(f"A message may hold at most {MAX_BODY_LENGTH} characters")
     sender_index = sender_index_for(channel=endpoint.channel, address=sender)
+
     # A retried webhook stored this message already, or another request opened the same
     # contact a moment before us: the losing insert fails and the next attempt finds theirs.
     # Retried webhooks are rare, so the first attempt relies on the constraint instead of a query.
-    return retry_on_integrity_error(
-        lambda attempt: _message_receive(
+    def attempt_once(attempt: int) -> Inbound:
+        if attempt == 0:
+            joined = _message_join(
+                endpoint=endpoint, sender_index=sender_index, body=body, provider_id=provider_id, media=list(media)
+            )
+            if joined is not None:
+                return joined
+        return _message_receive(
             endpoint=endpoint,
             sender=sender,
             sender_index=sender_index,
@@ -100,7 +108,108 @@ def message_receive(
             age_band=age_band,
             look_for_duplicate=attempt > 0,
         )
+
+    return retry_on_integrity_error(attempt_once)
+
+
+def _message_join(*, endpoint, sender_index, body, provider_id, media) -> Inbound | None:
+    """The common case in two statements and no explicit transaction: a message joining an open contact.
+
+    Most messages join a conversation under way that has no survey, no block and no new risk
+    flag to raise. The contact and its key are read without a lock; the body is sealed under
+    that key; then one INSERT stores the message only if the contact, locked by that very
+    statement, is still in the state the decision was made on (still open, same key, not
+    blocked, no survey, same language, and still flagged if the flag was what let the risk
+    check be skipped). When it is not, or anything else applies, None: the caller takes the
+    full path in one transaction (``_message_receive``). A retried webhook fails the INSERT on
+    the unique provider id, as there. Measured: docs/PERFORMANCE.md, inbound, fourth pass.
+    """
+    line = endpoint.line
+    if line.survey:
+        return None  # survey answers leave receipts, looked for on the full path
+    now = timezone.now()
+    contact = _joinable_contact(line=line, sender_index=sender_index, now=now, lock=False)
+    if (
+        contact is None
+        or contact.status not in OPEN_STATUSES
+        or contact.blocked
+        or contact.survey_step is not None
+        or contact.data_key.is_shredded
+    ):
+        return None
+    already_flagged = contact.risk_flag in (RiskFlag.CONFIRMED, RiskFlag.SUGGESTED)
+    if not already_flagged and risk_phrase_found(line=line, text=body, language=contact.language):
+        return None  # the flag is raised on the full path
+    message = _inbound_message(contact=contact, endpoint=endpoint, body=body, provider_id=provider_id, media=media)
+    sql, fields = _join_insert_sql()
+    values = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        # Inside a caller's transaction, a savepoint: a retried webhook's failed INSERT leaves it usable.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    *values,
+                    contact.pk,
+                    *OPEN_STATUSES,
+                    contact.data_key_id,
+                    contact.language,
+                    not already_flagged,
+                    RiskFlag.CONFIRMED,
+                    RiskFlag.SUGGESTED,
+                ],
+            )
+            if cursor.rowcount != 1:
+                return None  # the contact changed meanwhile
+    message._state.adding = False
+    message._state.db = connection.alias
+    _announce(contact=contact, message=message, queue_changed=False)
+    return Inbound(message=message, contact=contact, duplicate=False)
+
+
+def _announce(*, contact, message, queue_changed: bool) -> None:
+    """After commit: the contact's consoles hear of the message; the line's, when the queue changed."""
+    event = {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk)}
+    broadcast_after_commit(contact_group(contact.pk), event)
+    if queue_changed:
+        # Only a new or re-prioritised contact changes the queue; announcing every message
+        # to every console of the line would grow with the square of the live conversations.
+        broadcast_after_commit(line_group(contact.line_id), {"type": "queue.changed", "line_id": contact.line_id})
+
+
+@functools.cache
+def _join_insert_sql() -> tuple[str, list]:
+    """``_message_join``'s INSERT (a message whose contact is checked and locked by the same statement)."""
+    fields = [field for field in Message._meta.local_concrete_fields if field.attname != "contact_id"]
+    columns = [f'"{field.column}"' for field in fields] + ['"contact_id"']
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    # Identifiers come from the models; every value is a parameter.
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(fields))}, c.id FROM {Contact._meta.db_table} c "
+        f"WHERE c.id = %s AND c.status IN ({statuses}) AND c.data_key_id = %s AND NOT c.blocked "
+        "AND c.survey_step IS NULL AND c.language = %s AND (%s OR c.risk_flag IN (%s, %s))"
     )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"  # SQLite (the embedded mode) has no row locks: its writes are serialised
+    return sql, fields
+
+
+def _inbound_message(*, contact, endpoint, body, provider_id, media) -> Message:
+    message = Message(
+        contact=contact,
+        channel=endpoint.channel,
+        direction=Direction.INBOUND,
+        provider_id=provider_id or None,
+        status=MessageStatus.RECEIVED,
+        status_rank=STATUS_RANK[MessageStatus.RECEIVED],
+        media_count=len(media),
+        media_types=[item.content_type for item in media],
+    )
+    seal(message, "body", body)
+    if media:
+        seal(message, "media_urls", json.dumps([item.url for item in media]))
+    return message
 
 
 @transaction.atomic
@@ -115,7 +224,7 @@ def _message_receive(
     now = timezone.now()
     line = endpoint.line
     # Most messages join a conversation under way: one query finds it with its key.
-    contact = _joinable_contact_for_update(line=line, sender_index=sender_index, now=now)
+    contact = _joinable_contact(line=line, sender_index=sender_index, now=now, lock=True)
     # Survey answers (the only webhooks that store no Message) leave a receipt instead; their
     # retries are found here, after the lock that queued them behind the first delivery.
     # Lines without a survey have none to look for.
@@ -155,19 +264,7 @@ def _message_receive(
             blocked=blocked,
             now=now,
         )
-    message = Message(
-        contact=contact,
-        channel=endpoint.channel,
-        direction=Direction.INBOUND,
-        provider_id=provider_id or None,
-        status=MessageStatus.RECEIVED,
-        status_rank=STATUS_RANK[MessageStatus.RECEIVED],
-        media_count=len(media),
-        media_types=[item.content_type for item in media],
-    )
-    seal(message, "body", body)
-    if media:
-        seal(message, "media_urls", json.dumps([item.url for item in media]))
+    message = _inbound_message(contact=contact, endpoint=endpoint, body=body, provider_id=provider_id, media=media)
     message.save()
 
     if opened:
@@ -179,12 +276,7 @@ def _message_receive(
     )
     if flagged:
         Contact.objects.filter(pk=contact.pk).update(risk_flag=RiskFlag.SUGGESTED, priority=RISK_PRIORITY)
-    event = {"type": "contact.message", "contact_id": str(contact.pk), "message_id": str(message.pk)}
-    broadcast_after_commit(contact_group(contact.pk), event)
-    if opened or flagged:
-        # Only a new or re-prioritised contact changes the queue; announcing every message
-        # to every console of the line would grow with the square of the live conversations.
-        broadcast_after_commit(line_group(line.pk), {"type": "queue.changed", "line_id": line.pk})
+    _announce(contact=contact, message=message, queue_changed=opened or flagged)
     return Inbound(message=message, contact=contact, duplicate=False)
 
 
@@ -201,15 +293,15 @@ def inbound_receipts_expire(*, now=None) -> int:
     return deleted
 
 
-def _joinable_contact_for_update(*, line, sender_index, now) -> Contact | None:
-    """The sender's newest open contact, or one closed with its survey under way, locked, with its data key.
+def _joinable_contact(*, line, sender_index, now, lock: bool) -> Contact | None:
+    """The sender's newest open contact, or one closed with its survey under way, with its data key (``lock``: locked).
 
     The same query as ``_contact_for_update`` with an open-or-survey condition, run from SQL
     written once per process: every webhook makes it, and building it through the ORM cost
     more CPU than the rest of the webhook's database work (docs/PERFORMANCE.md, inbound).
     Rows become models through each field's own database converters, as the ORM does.
     """
-    sql, converters = _joinable_contact_sql()
+    sql, converters = _joinable_contact_sql(lock)
     sender_index_field = Contact._meta.get_field("sender_index")
     params = [
         line.pk,
@@ -234,7 +326,7 @@ def _joinable_contact_for_update(*, line, sender_index, now) -> Contact | None:
 
 
 @functools.cache
-def _joinable_contact_sql() -> tuple[str, list]:
+def _joinable_contact_sql(lock: bool) -> tuple[str, list]:
     """The lookup's SQL (every column of the contact and of its data key) and each column's converters."""
     columns, converters = [], []
     for alias, model in (("c", Contact), ("k", DataKey)):
@@ -251,7 +343,7 @@ def _joinable_contact_sql() -> tuple[str, list]:
         f"AND (c.status IN ({statuses}) OR (c.survey_step IS NOT NULL AND c.ended_at > %s)) "
         "ORDER BY c.arrived_at DESC LIMIT 1"
     )
-    if connection.features.has_select_for_update_of:
+    if lock and connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF c"  # SQLite (the embedded mode) has no row locks: its writes are serialised
     return sql, converters
 

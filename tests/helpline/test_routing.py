@@ -86,6 +86,17 @@ def test_risk_phrase_needs_whole_words_and_the_contacts_language(sms_endpoint, c
 
 
 @pytest.mark.django_db
+def test_a_risk_phrase_later_in_a_waiting_conversation_raises_it_up_the_queue(sms_endpoint, counsellor):
+    older = arrive(sms_endpoint, 1, minutes_ago=10)
+    writing = arrive(sms_endpoint, 2, minutes_ago=2)
+    assert list(queue_for(counsellor)) == [older, writing]
+    message_receive(endpoint=sms_endpoint, sender="+15551230002", body="I want to kill myself", provider_id="SM2-2nd")
+    writing.refresh_from_db()
+    assert writing.risk_flag == "suggested" and list(queue_for(counsellor)) == [writing, older]
+    assert Message.objects.filter(contact=writing, direction="in").count() == 2
+
+
+@pytest.mark.django_db
 def test_counsellor_confirms_or_clears_the_flag_and_both_are_recorded(sms_endpoint, counsellor):
     from helpline.audit.models import AuditEvent
 
