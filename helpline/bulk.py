@@ -1,12 +1,19 @@
-"""``rows_update``: several rows of one model, each with its own values, in one UPDATE.
+"""Set-based writes: several rows of one model, each with its own values, in one statement.
+
+- ``rows_update(objs, fields)``: saved instances, ``fields`` written from each;
+- ``values_update(model, fields, rows)``: the same from plain ``(pk, value, …)`` tuples (no instances);
+- ``values_insert(model, rows)``: plain dicts of field values, one multi-row INSERT.
 
 Django's ``bulk_update`` writes ``CASE WHEN id = … THEN …`` per field and row, and building
 those expressions costs more than the round trips it saves (measured on the referral
-outbox's batches: two thirds of a batch's time). On PostgreSQL this joins a ``VALUES`` list
-instead, each value prepared by its field as ``save()`` would; elsewhere it falls back to
-``bulk_update``. Like ``bulk_update`` it runs no ``save()``, no signals and no ``auto_now``:
-the caller sets every value.
+outbox's batches: two thirds of a batch's time); its ``bulk_create`` builds an instance and
+runs the compiler per row. On PostgreSQL these join a ``VALUES`` list instead, each value
+prepared by its field as ``save()`` would; elsewhere they fall back to the ORM. Like
+``bulk_update`` and ``bulk_create`` they run no ``save()``, no signals and no ``auto_now``:
+the caller sets every value (a field left out of an inserted row gets its default).
 """
+
+import functools
 
 from django.db import connections, router
 from django.db.models import Model
@@ -17,10 +24,15 @@ def rows_update(objs: list[Model], fields: list[str]) -> int:
     if not objs or not fields:
         return 0
     model = type(objs[0])
-    using = router.db_for_write(model)
+    if connections[router.db_for_write(model)].vendor != "postgresql":
+        return model._base_manager.using(router.db_for_write(model)).bulk_update(objs, fields)
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    return values_update(model, fields, [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in objs])
+
+
+@functools.lru_cache(maxsize=128)
+def _update_sql(model: type[Model], fields: tuple[str, ...], rows: int, using: str) -> str:
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return model._base_manager.using(using).bulk_update(objs, fields)
     opts = model._meta
     pk = opts.pk
     columns = [opts.get_field(name) for name in fields]
@@ -29,15 +41,63 @@ def rows_update(objs: list[Model], fields: list[str]) -> int:
     row = "(" + ", ".join(f"%s::{kind}" for kind in cast) + ")"
     names = ", ".join(quote(name) for name in ["pk", *(f"v{index}" for index in range(len(columns)))])
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(f'v{index}')}" for index, field in enumerate(columns))
-    sql = (
+    return (
         f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 (names from the model, values bound)
-        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({names}) "
+        f"FROM (VALUES {', '.join([row] * rows)}) AS v({names}) "
         f"WHERE {quote(opts.db_table)}.{quote(pk.column)} = v.{quote('pk')}"
     )
-    values = []
-    for obj in objs:
-        values.append(pk.get_db_prep_save(obj.pk, connection))
-        values.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns)
+
+
+def values_update(model: type[Model], fields: list[str], rows: list[tuple]) -> int:
+    """Write ``fields`` of the rows of ``model`` named by each tuple's first value (its pk), the values
+    following in the order of ``fields``; returns the rows updated."""
+    if not rows or not fields:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    opts = model._meta
+    if connection.vendor != "postgresql":
+        updated = 0
+        for pk, *values in rows:
+            updated += model._base_manager.using(using).filter(pk=pk).update(**dict(zip(fields, values, strict=True)))
+        return updated
+    prepare = [opts.pk.get_db_prep_save] + [opts.get_field(name).get_db_prep_save for name in fields]
+    params = []
+    for row in rows:
+        params.extend(field_prepare(value, connection) for field_prepare, value in zip(prepare, row, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_update_sql(model, tuple(fields), len(rows), using), params)
+        return cursor.rowcount
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_sql(model: type[Model], fields: tuple[str, ...], rows: int, using: str) -> str:
+    connection = connections[using]
+    opts = model._meta
+    quote = connection.ops.quote_name
+    columns = [opts.get_field(name) for name in fields]
+    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+    return (
+        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(field.column) for field in columns)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)}"
+    )
+
+
+def values_insert(model: type[Model], rows: list[dict]) -> int:
+    """Insert ``rows`` (dicts of field name to value, every row the same keys, primary key included when
+    it has no database default); returns the rows inserted."""
+    if not rows:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return len(model._base_manager.using(using).bulk_create([model(**row) for row in rows]))
+    fields = tuple(rows[0])
+    opts = model._meta
+    prepare = [opts.get_field(name).get_db_prep_save for name in fields]
+    params = []
+    for row in rows:
+        params.extend(field_prepare(row[name], connection) for field_prepare, name in zip(prepare, fields, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, fields, len(rows), using), params)
         return cursor.rowcount

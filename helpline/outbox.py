@@ -25,7 +25,10 @@ its delivery. This module holds the machinery they share:
   find nothing to do), so a burst of N items costs about N / batch claims and
   commits instead of N of each. A batch stops starting sends after
   ``BATCH_SEND_SECONDS`` and puts what it did not try back in line, so a slow
-  receiver never keeps a claim anywhere near ``stall_after``.
+  receiver never keeps a claim anywhere near ``stall_after``. Both ends are
+  set-based: the claim is one locking read of the tasks and one statement that
+  claims the items and closes their tasks, then the kind reads what the sends
+  need as plain rows (``Outbox.begin_rows``), not one model instance per item.
 
 Delivery is therefore *at least once*: a worker that dies after the receiver
 took the item but before the outcome was recorded sends it again (in a batch:
@@ -44,7 +47,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.db import connection, connections, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -128,9 +131,15 @@ class Outbox:
         """Mark the item in flight; return what ``send`` needs (read now, under the lock) and the changed fields."""
         raise NotImplementedError
 
-    def begin_many(self, items: list) -> list[tuple[Any, list[str]]]:
-        """``begin`` for each item of a batch, in order; a kind may share what the items have in common."""
-        return [self.begin(item) for item in items]
+    def claimed(self) -> dict:
+        """The field values that mark a claimed item in flight (a batch's claim writes them set-based).
+        Only a kind whose ``batch_size`` is above 1 needs it."""
+        raise NotImplementedError
+
+    def begin_rows(self, ids: list[str]) -> list[Any]:
+        """What ``send`` needs for each of a batch's claimed items (locked, in flight), in the order of ``ids``:
+        read as plain rows, not instances. Only a kind whose ``batch_size`` is above 1 needs it."""
+        raise NotImplementedError
 
     def send(self, payload) -> Any:
         """Hand it over. Called outside any transaction; raises DeliveryError."""
@@ -429,7 +438,11 @@ class _Sender:
 @transaction.atomic
 def _claim_batch(outbox: Outbox, item_id: str | None, limit: int) -> list[tuple[str, Any]]:
     """Claim the item (None: none in particular) and due siblings with waiting tasks, ``limit`` in all; close
-    those tasks. Returns ``(pk, payload)`` in order."""
+    those tasks. Returns ``(pk, payload)`` in order.
+
+    Set-based: one query locks the waiting tasks, one statement claims the items (locked, counted,
+    marked in flight by ``Outbox.claimed``) and closes their tasks, and the kind reads what the sends
+    need as plain rows (``Outbox.begin_rows``): no model instance per item."""
     now = timezone.now()
     waiting = DBTaskResult.objects.ready().filter(
         task_path=outbox_deliver.module_path, args_kwargs__args__0=outbox.name
@@ -443,32 +456,66 @@ def _claim_batch(outbox: Outbox, item_id: str | None, limit: int) -> list[tuple[
     )
     task_of = {args_kwargs["args"][1]: task_id for task_id, args_kwargs in waiting}
     wanted = ([str(item_id)] if item_id is not None else []) + list(task_of)
-    found = {
-        str(item.pk): item
-        for item in outbox.queryset()
-        .select_for_update(skip_locked=True, of=("self",))
-        .filter(outbox.pending(), Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk__in=wanted)
-    }
-    items = [found[pk] for pk in wanted if pk in found]
-    if not items:
+    if not wanted:
         return []
-    for item in items:
-        item.attempts += 1
-        item.claimed_at = now
-        item.next_attempt_at = None
-    claimed, fields = [], {"attempts": None, "claimed_at": None, "next_attempt_at": None}
-    for item, (payload, changed) in zip(items, outbox.begin_many(items), strict=True):
-        fields.update(dict.fromkeys(changed))
-        claimed.append((str(item.pk), payload))
-    rows_update(items, list(fields))
-    closed = [task_of[pk] for pk, _ in claimed if pk in task_of]
-    if closed:
-        # Their items are claimed here: the tasks would find nothing to do. Closed, not deleted,
-        # so the task list still shows every task that was queued and what became of it.
-        DBTaskResult.objects.filter(id__in=closed).update(
-            status=TaskResultStatus.SUCCESSFUL, started_at=now, finished_at=now, return_value="batched"
-        )
-    return claimed
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    locked = (
+        outbox.model.objects.filter(outbox.pending(), due, pk__in=wanted)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)
+    )
+    changes = {"claimed_at": now, "next_attempt_at": None, **outbox.claimed()}
+    if connection.vendor == "postgresql":
+        found = _claim_rows(outbox, locked, changes, [task_of[pk] for pk in wanted if pk in task_of], now)
+    else:
+        # One writer (SQLite): nothing to skip, the rows read here are the rows claimed.
+        found = {str(pk) for pk in locked}
+        outbox.model.objects.filter(pk__in=found).update(attempts=F("attempts") + 1, **changes)
+        closed = [task_of[pk] for pk in found if pk in task_of]
+        if closed:
+            DBTaskResult.objects.filter(id__in=closed).update(**_batched(now))
+    ids = [pk for pk in wanted if pk in found]
+    if not ids:
+        return []
+    return list(zip(ids, outbox.begin_rows(ids), strict=True))
+
+
+def _batched(now) -> dict:
+    # Their items are claimed with the batch: the tasks would find nothing to do. Closed, not deleted,
+    # so the task list still shows every task that was queued and what became of it.
+    return {"status": TaskResultStatus.SUCCESSFUL, "started_at": now, "finished_at": now, "return_value": "batched"}
+
+
+def _claim_rows(outbox: Outbox, locked: QuerySet, changes: dict, tasks: list, now) -> set[str]:
+    """PostgreSQL: the items ``locked`` selects claimed (``changes``, one more attempt) and those of ``tasks``
+    whose item was claimed closed, in one statement; the claimed items' ids."""
+    opts = outbox.model._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    sets, params = [f"{quote(opts.get_field('attempts').column)} = {quote(opts.get_field('attempts').column)} + 1"], []
+    for name, value in changes.items():
+        field = opts.get_field(name)
+        sets.append(f"{quote(field.column)} = %s::{field.db_type(connection)}")
+        params.append(field.get_db_prep_save(value, connection))
+    lock_sql, lock_params = locked.query.get_compiler(connection=connection).as_sql()
+    task_opts = DBTaskResult._meta
+    task_table = quote(task_opts.db_table)
+    closing, closing_params = [], []
+    for name, value in _batched(now).items():
+        field = task_opts.get_field(name)
+        closing.append(f"{quote(field.column)} = %s::{field.db_type(connection)}")
+        closing_params.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"WITH claimed AS (UPDATE {table} SET {', '.join(sets)} WHERE {pk} IN ({lock_sql}) RETURNING {pk}), "  # noqa: S608
+        f"closed AS (UPDATE {task_table} SET {', '.join(closing)} "
+        f"WHERE {quote(task_opts.pk.column)} = ANY(%s) "
+        f"AND ({quote(task_opts.get_field('args_kwargs').column)} -> 'args' ->> 1) "
+        f"IN (SELECT {pk}::text FROM claimed)) "
+        f"SELECT {pk} FROM claimed"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *lock_params, *closing_params, list(tasks)])
+        return {str(row[0]) for row in cursor.fetchall()}
 
 
 @transaction.atomic

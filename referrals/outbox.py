@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 
 from helpline.outbox import DeliveryError, Outbox, outbox_attempt, outbox_register
 from helpline.retry import RetryPolicy
-from helpline.vault.services import unseal
+from helpline.vault.models import DataKey
+from helpline.vault.services import unseal_row
 from helpline.vault.values import Shredded
 from referrals import actions
 from referrals.alerts import supervisors_alert
 from referrals.lifecycle import Status
-from referrals.models import Delivery, DeliveryStatus, NoticeKind, Referral
+from referrals.models import Agency, Delivery, DeliveryStatus, NoticeKind, Referral
 from referrals.portal import PortalTransport
 from referrals.services.agencies import agency_secrets
 from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move, referral_moves
@@ -64,45 +65,50 @@ class ReferralOutbox(Outbox):
     def batch_size(self) -> int:
         return max(1, settings.REFERRAL_DELIVERY_BATCH)
 
-    def queryset(self):
-        return Delivery.objects.select_related(
-            "referral__agency__data_key", "referral__case__data_key", "referral__case__line"
-        )
-
     def pending(self):
         return Q(status=DeliveryStatus.PENDING)
 
     def in_flight(self):
         return Q(status=DeliveryStatus.SENDING)
 
-    def begin(self, delivery: Delivery, *, secrets: dict | None = None):
-        referral = delivery.referral
-        text = unseal(referral, "document")
-        if isinstance(text, Shredded) or not text:
-            document = None
-        else:
-            document = json.loads(text)
-        agency = referral.agency
-        request = DeliveryRequest(
-            document=document or {},
-            idempotency_key=str(delivery.pk),
-            config=dict(agency.transport_config),
-            secrets=agency_secrets(agency) if secrets is None else secrets,
-            progress=dict(delivery.progress or {}),
-            remember=_remember(str(delivery.pk)),
-        )
-        delivery.status = DeliveryStatus.SENDING
-        return Handover(str(delivery.pk), delivery.transport, request if document else None), ["status"]
+    def claimed(self) -> dict:
+        return {"status": DeliveryStatus.SENDING}
 
-    def begin_many(self, deliveries: list[Delivery]):
-        # An agency's secrets are unsealed once per batch, not once per referral; never kept beyond it.
-        secrets: dict = {}
+    def begin(self, delivery: Delivery):
+        [handover] = self.begin_rows([str(delivery.pk)])
+        delivery.status = DeliveryStatus.SENDING
+        return handover, ["status"]
+
+    def begin_rows(self, ids: list[str]) -> list[Handover]:
+        """The batch's hand-overs from plain rows: one query for the deliveries with their referral's sealed
+        document, one for the case keys, one for the agencies; each key unwrapped and each agency's secrets
+        unsealed once per batch (never kept beyond it)."""
+        rows = {
+            str(row[0]): row
+            for row in Delivery.objects.filter(pk__in=ids).values_list(
+                "pk", "transport", "progress", "referral_id", "referral__document",
+                "referral__case__data_key", "referral__agency",
+            )
+        }  # fmt: skip
+        keys = DataKey.objects.in_bulk({row[5] for row in rows.values()})
+        agencies = Agency.objects.select_related("data_key").in_bulk({row[6] for row in rows.values()})
+        secrets = {pk: agency_secrets(agency) for pk, agency in agencies.items()}
         handovers = []
-        for delivery in deliveries:
-            agency = delivery.referral.agency
-            if agency.pk not in secrets:
-                secrets[agency.pk] = agency_secrets(agency)
-            handovers.append(self.begin(delivery, secrets=dict(secrets[agency.pk])))
+        for pk in ids:
+            _, transport, progress, referral_id, sealed, key_id, agency_id = rows[pk]
+            text = unseal_row(
+                model=Referral, field_name="document", pk=referral_id, sealed=sealed, data_key=keys[key_id]
+            )
+            document = None if isinstance(text, Shredded) or not text else json.loads(text)
+            request = DeliveryRequest(
+                document=document or {},
+                idempotency_key=pk,
+                config=dict(agencies[agency_id].transport_config),
+                secrets=dict(secrets[agency_id]),
+                progress=dict(progress or {}),
+                remember=_remember(pk),
+            )
+            handovers.append(Handover(pk, transport, request if document else None))
         return handovers
 
     def send(self, handover: Handover) -> DeliveryReceipt:

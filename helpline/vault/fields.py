@@ -178,6 +178,10 @@ class EncryptedTextField(models.BinaryField):
             raise NotSealableError(
                 f"{instance._meta.label} has no primary key yet; give it a UUID primary key with a default"
             )
+        return self.binding_of(pk)
+
+    def binding_of(self, pk) -> tuple[str, str, str]:
+        """``binding`` for the row of primary key ``pk`` (read as a plain value, no instance)."""
         owner = self._owner
         # One canonical text per key: a UUID given as a string is parsed first.
         pk_text = str(pk) if isinstance(pk, uuid.UUID) else str(owner.pk.to_python(pk))

@@ -3,6 +3,7 @@
     datakey_create() -> DataKey
     seal(instance, field_name, plaintext) -> None           # sets the field; the caller saves
     unseal(instance, field_name) -> str | Shredded
+    unseal_row(*, model, field_name, pk, sealed, data_key) -> str | Shredded   # a plain row's value
     datakey_shred(*, data_key) -> DataKey
     datakeys_rotate(*, batch_size=500, max_batches=None) -> RotationResult
 
@@ -126,8 +127,20 @@ def unseal(instance, field_name: str) -> str | Shredded:
     sealed = getattr(instance, model_field.attname)
     if sealed is None:
         return ""
-    binding = model_field.binding(instance)
-    data_key = model_field.data_key_of(instance)
+    return _open(model_field.binding(instance), model_field.data_key_of(instance), sealed)
+
+
+def unseal_row(*, model, field_name: str, pk, sealed: Sealed | None, data_key: DataKey) -> str | Shredded:
+    """``unseal`` for a value read as a plain row (``values_list``, no instance): the row's model and primary
+    key, the field's value as loaded and the DataKey it is sealed under (the caller read it; sharing one
+    DataKey object between rows unwraps it once)."""
+    model_field = _encrypted_field(model, field_name)
+    if sealed is None:
+        return ""
+    return _open(model_field.binding_of(pk), data_key, sealed)
+
+
+def _open(binding: tuple[str, str, str], data_key: DataKey, sealed: Sealed) -> str | Shredded:
     if data_key.is_shredded:
         return SHREDDED
     label, name, pk = binding
