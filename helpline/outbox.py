@@ -28,7 +28,8 @@ its delivery. This module holds the machinery they share:
   receiver never keeps a claim anywhere near ``stall_after``. Both ends are
   set-based: the claim is one locking read of the tasks and one statement that
   claims the items and closes their tasks, then the kind reads what the sends
-  need as plain rows (``Outbox.begin_rows``), not one model instance per item.
+  need as plain rows (``Outbox.begin_rows``); the successes are recorded by the
+  kind in bulk (``Outbox.succeeded_rows``), not one model instance per item.
 
 Delivery is therefore *at least once*: a worker that dies after the receiver
 took the item but before the outcome was recorded sends it again (in a batch:
@@ -157,12 +158,11 @@ class Outbox:
     def succeeded(self, item, result) -> list[str]:
         raise NotImplementedError
 
-    def succeeded_many(self, outcomes: list[tuple[Any, Any]]) -> list[str]:
-        """``succeeded`` for a batch's ``(item, result)`` pairs, rows locked; a kind may do it in bulk."""
-        changed: dict[str, None] = {}
-        for item, result in outcomes:
-            changed.update(dict.fromkeys(self.succeeded(item, result)))
-        return list(changed)
+    def succeeded_rows(self, outcomes: list[tuple[str, Any]]) -> None:
+        """``succeeded`` for a batch's ``(item id, result)`` pairs, set-based: each item marked done with
+        ``claimed_at`` None, and what follows (inside the batch's transaction; ``announce`` is this hook's to
+        call). Only a kind whose ``batch_size`` is above 1 needs it."""
+        raise NotImplementedError
 
     def retry_later(self, item, error: DeliveryError) -> list[str]:
         """Mark the item pending again (the next attempt is already scheduled)."""
@@ -520,22 +520,24 @@ def _claim_rows(outbox: Outbox, locked: QuerySet, changes: dict, tasks: list, no
 
 @transaction.atomic
 def _record_batch(outbox: Outbox, outcomes: list[tuple[str, Any]], untried: list[str]) -> dict[str, int]:
-    """Every outcome of a batch in one transaction; the untried items pending again, their tasks queued."""
-    ids = [pk for pk, _ in outcomes] + list(untried)
-    # Locked in one order (by id), so two transactions locking several rows never deadlock.
-    items = {str(item.pk): item for item in outbox.model.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    """Every outcome of a batch in one transaction; the untried items pending again, their tasks queued.
+
+    The successes set-based (``Outbox.succeeded_rows``: plain ids and results, no instance); a
+    failure or an untried item (the rare cases) one instance each, as a single attempt records it."""
     counts: dict[str, int] = {}
-    sent = [(items[pk], result) for pk, result in outcomes if not isinstance(result, DeliveryError)]
+    sent = [(pk, result) for pk, result in outcomes if not isinstance(result, DeliveryError)]
     if sent:
-        for item, _ in sent:
-            item.claimed_at = None
-        changed = outbox.succeeded_many(sent)
-        rows_update([item for item, _ in sent], ["claimed_at", *changed])
+        outbox.succeeded_rows(sent)
         counts["sent"] = len(sent)
-    for pk, result in outcomes:
-        if isinstance(result, DeliveryError):
-            outcome = _failed_locked(outbox, items[pk], result)
-            counts[outcome] = counts.get(outcome, 0) + 1
+    failed = {pk: result for pk, result in outcomes if isinstance(result, DeliveryError)}
+    # Locked in one order (by id), so two transactions locking several rows never deadlock.
+    items = {
+        str(item.pk): item
+        for item in outbox.model.objects.select_for_update().filter(pk__in=[*failed, *untried]).order_by("pk")
+    }
+    for pk, error in failed.items():
+        outcome = _failed_locked(outbox, items[pk], error)
+        counts[outcome] = counts.get(outcome, 0) + 1
     if untried:
         now = timezone.now()
         for pk in untried:
@@ -549,8 +551,6 @@ def _record_batch(outbox: Outbox, outcomes: list[tuple[str, Any]], untried: list
         for pk in untried:
             outbox_enqueue(outbox, pk)
         counts["put back"] = len(untried)
-    for item, _ in sent:
-        outbox.announce(item)
     return counts
 
 

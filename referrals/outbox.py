@@ -12,6 +12,7 @@ supervisors (referrals.alerts).
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -29,7 +30,7 @@ from referrals.lifecycle import Status
 from referrals.models import Agency, Delivery, DeliveryStatus, NoticeKind, Referral
 from referrals.portal import PortalTransport
 from referrals.services.agencies import agency_secrets
-from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move, referral_moves
+from referrals.services.events import OUTBOX_NAME, referral_event_add, referral_move, referrals_move_locked
 from referrals.services.notices import agency_notice_queue
 from referrals.transports import TRANSPORT_VIA, DeliveryReceipt, DeliveryRequest, transport_get
 
@@ -124,85 +125,70 @@ class ReferralOutbox(Outbox):
             ) from None
         return transport.deliver(handover.request)
 
+    @staticmethod
+    def _delivered() -> dict:
+        return {"status": DeliveryStatus.DELIVERED, "delivered_at": timezone.now(), "last_error": ""}
+
     def succeeded(self, delivery: Delivery, receipt: DeliveryReceipt) -> list[str]:
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = timezone.now()
-        delivery.last_error = ""
-        referral = (
-            Referral.objects.select_for_update(of=("self",))
-            .select_related("agency", "case")
-            .get(pk=delivery.referral_id)
+        values = self._delivered()
+        for name, value in values.items():
+            setattr(delivery, name, value)
+        self._sent([(str(delivery.pk), delivery.referral_id, delivery.attempts, delivery.transport, receipt)])
+        return list(values)
+
+    def succeeded_rows(self, outcomes: list[tuple[str, DeliveryReceipt]]) -> None:
+        """A batch's successes: the deliveries marked delivered by one UPDATE, then their referrals moved
+        set-based (``referrals_move_locked``: one locking read, one UPDATE, one INSERT of events and one of
+        audit records), the same steps as ``succeeded`` for each."""
+        receipts = dict(outcomes)
+        delivered = Delivery.objects.filter(pk__in=list(receipts))
+        delivered.update(claimed_at=None, **self._delivered())
+        rows = delivered.values_list("pk", "referral_id", "attempts", "transport")
+        self._sent(
+            [(str(pk), referral, attempts, transport, receipts[str(pk)]) for pk, referral, attempts, transport in rows]
         )
-        if referral.status == Status.QUEUED:
-            for moved, to_status, options in self._sent_moves(delivery, referral, receipt):
-                referral_move(moved, to_status, **options)
-            self._portal_notice(delivery, referral, receipt)
-        return ["status", "delivered_at", "last_error"]
 
-    def succeeded_many(self, outcomes: list[tuple[Delivery, DeliveryReceipt]]) -> list[str]:
-        """A batch's successes: the referrals locked in one query, moved by one UPDATE, one INSERT of
-        events and one of audit records (``referral_moves``), the same steps as ``succeeded`` for each."""
-        now = timezone.now()
-        referrals = {
-            referral.pk: referral
-            for referral in Referral.objects.select_for_update(of=("self",))
-            .select_related("agency", "case")
-            .filter(pk__in=[delivery.referral_id for delivery, _ in outcomes])
-            .order_by("pk")  # one locking order: two batches never deadlock
-        }
-        moves, sent = [], []
-        for delivery, receipt in outcomes:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.delivered_at = now
-            delivery.last_error = ""
-            referral = referrals[delivery.referral_id]
-            if referral.status != Status.QUEUED:
-                continue
-            moves.extend(self._sent_moves(delivery, referral, receipt))
-            sent.append((delivery, referral, receipt))
-        referral_moves(moves)
-        for delivery, referral, receipt in sent:
-            self._portal_notice(delivery, referral, receipt)
-        return ["status", "delivered_at", "last_error"]
-
-    @staticmethod
-    def _portal_notice(delivery: Delivery, referral: Referral, receipt: DeliveryReceipt) -> None:
-        if delivery.transport == PORTAL and not receipt.acknowledged:
-            # Nothing left the platform: the agency's users learn of it by e-mail (a link, no content).
-            agency_notice_queue(referral=referral, kind=NoticeKind.NEW_REFERRAL)
-
-    @staticmethod
-    def _sent_moves(delivery: Delivery, referral: Referral, receipt: DeliveryReceipt) -> list:
-        also = ()
-        if receipt.external_reference:
-            referral.external_reference = receipt.external_reference[:128]
-            also = ("external_reference",)
-        moves = [
-            (
-                referral,
-                Status.SENT,
-                {
-                    "actor": None,
-                    "detail": receipt.detail or _("Delivered."),
-                    "also": also,
-                    "audit_action": actions.REFERRAL_SENT,
-                    "audit_details": {"delivery": str(delivery.pk), "attempts": delivery.attempts},
-                },
-            )
-        ]
-        if receipt.acknowledged:
+    def _sent(self, delivered: list[tuple[str, Any, int, str, DeliveryReceipt]]) -> None:
+        """The referrals of these deliveries (``(delivery id, referral id, attempts, transport, receipt)``) sent,
+        where the lifecycle allows it: one withdrawn while its delivery was in flight stays withdrawn."""
+        moves = []
+        for delivery_id, referral_id, attempts, transport, receipt in delivered:
             moves.append(
                 (
-                    referral,
-                    Status.ACKNOWLEDGED,
+                    referral_id,
+                    Status.SENT,
                     {
                         "actor": None,
-                        "detail": _("Acknowledged by the agency's system."),
-                        "via": f"{TRANSPORT_VIA}{delivery.transport}",
+                        "detail": receipt.detail or _("Delivered."),
+                        "values": {"external_reference": receipt.external_reference[:128]}
+                        if receipt.external_reference
+                        else {},
+                        "audit_action": actions.REFERRAL_SENT,
+                        "audit_details": {"delivery": delivery_id, "attempts": attempts},
                     },
                 )
             )
-        return moves
+            if receipt.acknowledged:
+                moves.append(
+                    (
+                        referral_id,
+                        Status.ACKNOWLEDGED,
+                        {
+                            "actor": None,
+                            "detail": _("Acknowledged by the agency's system."),
+                            "via": f"{TRANSPORT_VIA}{transport}",
+                        },
+                    )
+                )
+        moved = referrals_move_locked(moves, skip_refused=True)
+        portal = [
+            referral_id
+            for _, referral_id, _, transport, receipt in delivered
+            if str(referral_id) in moved and transport == PORTAL and not receipt.acknowledged
+        ]
+        for referral in Referral.objects.select_related("agency").filter(pk__in=portal):
+            # Nothing left the platform: the agency's users learn of it by e-mail (a link, no content).
+            agency_notice_queue(referral=referral, kind=NoticeKind.NEW_REFERRAL)
 
     def retry_later(self, delivery: Delivery, error: DeliveryError) -> list[str]:
         delivery.status = DeliveryStatus.PENDING

@@ -37,7 +37,8 @@ def audit_record(
     - ``actor``: the user who acted; None (or anonymous) for the system.
     - ``subject``: a user the event is about (whose 2FA was reset, who failed to log in).
     - ``record``: a saved model instance the event is about; its ``app_label.model``
-      and primary key are stored, never its contents.
+      and primary key are stored, never its contents. ``(model, pk)`` names one read as a
+      plain row (a batch written set-based) the same way.
     - ``request``: used only for the client address (REMOTE_ADDR). No headers,
       body, cookies or query string are read.
     - ``reason``: why a person did it ("break glass" justification). Phone
@@ -175,6 +176,12 @@ def _who(user) -> tuple[int | None, str]:
 def _record_reference(record) -> tuple[str, str]:
     if record is None:
         return "", ""
+    if isinstance(record, tuple):
+        # (model, primary key): a record read as a plain row, not an instance (a batch's rows).
+        model, pk = record
+        if pk is None:
+            raise ValueError("An audited record must be saved first.")
+        return model._meta.label_lower, str(pk)
     if record.pk is None:
         raise ValueError("An audited record must be saved first.")
     return record._meta.label_lower, str(record.pk)

@@ -21,7 +21,12 @@ from referrals import actions
 from referrals.lifecycle import Status
 from referrals.models import Delivery, DeliveryStatus, Referral, ReferralEvent
 from referrals.outbox import REFERRAL_OUTBOX
-from referrals.services.referrals import referral_confirm, referral_consent_record, referral_manual_create
+from referrals.services.referrals import (
+    referral_confirm,
+    referral_consent_record,
+    referral_manual_create,
+    referral_withdraw,
+)
 from tests.integrations.webhook.conftest import PATH
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +111,35 @@ def test_a_batch_out_of_time_puts_what_it_did_not_try_back_in_line(six, receiver
     _run_worker()  # their tasks (queued again or never closed) deliver them, each once
     assert Delivery.objects.filter(pk__in=[d.pk for d in six], status=DeliveryStatus.DELIVERED).count() == 6
     assert len(receiver.server.requests_to("POST", PATH)) == 6 and len(receiver.referrals) == 6
+
+
+def test_a_referral_withdrawn_while_its_batch_is_in_flight_stays_withdrawn_and_the_others_are_sent(
+    six, receiver, counsellor, monkeypatch
+):
+    """The batch records its outcomes set-based, and still through the transition table: withdrawn cannot
+    become sent, so that referral keeps its withdrawal (no sent event, no sent audit row)."""
+    withdrawn = Referral.objects.get(deliveries=six[1])
+    send = REFERRAL_OUTBOX.send
+
+    def send_then_withdraw(handover):
+        receipt = send(handover)
+        if handover.delivery_id == str(six[1].pk):  # the counsellor withdraws it while it is on its way
+            referral_withdraw(actor=counsellor, referral=withdrawn, reason="Sent by mistake")
+        return receipt
+
+    monkeypatch.setattr(REFERRAL_OUTBOX, "send", send_then_withdraw)
+    assert outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(six[0].pk)) == "sent 6"
+
+    withdrawn.refresh_from_db()
+    assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is None
+    assert not ReferralEvent.objects.filter(referral=withdrawn, to_status=Status.SENT).exists()
+    assert not AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(withdrawn.pk)).exists()
+    assert Delivery.objects.get(pk=six[1].pk).status == DeliveryStatus.DELIVERED  # it did reach the receiver
+    others = Referral.objects.filter(deliveries__in=[d for d in six if d.pk != six[1].pk])
+    assert {r.status for r in others} == {Status.SENT}
+    for referral in others:
+        assert ReferralEvent.objects.filter(referral=referral, to_status=Status.SENT).count() == 1
+        assert AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(referral.pk)).count() == 1
 
 
 def test_a_single_attempt_still_sends_only_its_own_delivery(six, receiver):
