@@ -1,11 +1,12 @@
 """The session engine (``SESSION_ENGINE = "helpline.session_store"``), in both modes.
 
-Django's database store with one change: the row is found by a keyed hash of the session
+Django's database store with these changes: the row is found by a keyed hash of the session
 key (``helpline.vault.keyed_hash``), and only that hash is stored. The cookie still carries
 the key itself; a database dump, a backup or a read replica yields hashes that open no
 session. Its rows live the idle timeout plus the activity stamp's interval
-(``get_session_cookie_age``). Everything else (expiry, ``cycle_key``, ``clearsessions``, the async methods
-Channels uses) is Django's.
+(``get_session_cookie_age``). A session that names Django's model backend is read as naming
+``helpline.auth_backends.StaffBackend``, its subclass that replaced it. Everything else
+(expiry, ``cycle_key``, ``clearsessions``, the async methods Channels uses) is Django's.
 """
 
 from django.apps import apps
@@ -30,6 +31,12 @@ class SessionStore(db.SessionStore):
         # The row outlives its last write by the idle timeout plus the interval at which the
         # activity stamp is written (helpline.middleware.idle_allowance), never less.
         return settings.SESSION_COOKIE_AGE + settings.HELPLINE_SESSION_TOUCH_SECONDS
+
+    def load(self):
+        return _backend_renamed(super().load())
+
+    async def aload(self):
+        return _backend_renamed(await super().aload())
 
     def _get_session_from_db(self):
         if not self.session_key:
@@ -82,3 +89,15 @@ class SessionStore(db.SessionStore):
         session_key = session_key or self.session_key
         if session_key:
             await self.model.objects.filter(session_key=session_key_digest(session_key)).adelete()
+
+
+def _backend_renamed(data: dict) -> dict:
+    """A session logged in before ``helpline.auth_backends`` named Django's model backend: read as the
+    one that replaced it (its subclass), so nobody is logged out by the change."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    from helpline.auth_backends import BACKEND, LEGACY_BACKEND
+
+    if data.get(BACKEND_SESSION_KEY) == LEGACY_BACKEND:
+        data[BACKEND_SESSION_KEY] = BACKEND
+    return data

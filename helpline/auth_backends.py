@@ -1,0 +1,36 @@
+"""The staff stack's authentication backend (``AUTHENTICATION_BACKENDS``).
+
+Django's model backend, except that the user a session names is read with their
+staff profile in the same query: every staff request asks for the role
+(``helpline.access.role_of``), so it was a second SELECT on every request. It is
+still read on every request, nothing is cached: a deactivated user, a deleted
+session or a removed second factor is refused on the very next one.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+# Sessions written before this backend name Django's; they are read as this one's (helpline.session_store).
+LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "helpline.auth_backends.StaffBackend"
+
+
+class StaffBackend(ModelBackend):
+    def get_user(self, user_id):
+        try:
+            user = _users().get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):
+        try:
+            user = await _users().aget(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+def _users():
+    # A user without a profile (the superuser made at installation) is read too: it is a LEFT JOIN.
+    return get_user_model()._default_manager.select_related("staff")
