@@ -155,6 +155,12 @@ class Outbox:
         to be retried), so ``outbox_attempt_async`` records it in the claim's transaction; else None."""
         return None
 
+    def claim_recorded(self, item_id, payload, result) -> bool | None:
+        """Claim the pending, due item and record ``result`` (known before sending) in one statement,
+        announcing what ``announce`` would; whether it was claimed, or None when the kind cannot
+        (the full claim then runs). Only called when the caller built the send's payload itself."""
+        return None
+
     def succeeded(self, item, result) -> list[str]:
         raise NotImplementedError
 
@@ -235,7 +241,9 @@ def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
     return _succeeded(outbox, item_id, result)
 
 
-async def outbox_attempt_async(*, outbox: Outbox, item_id: str, fallback_task_id: str | None = None) -> str:
+async def outbox_attempt_async(
+    *, outbox: Outbox, item_id: str, fallback_task_id: str | None = None, payload: Any = None
+) -> str:
     """``outbox_attempt`` from the event loop: the same claim and outcome, the send awaited natively.
 
     Used to deliver at once after a commit (web chat replies) while the item's task
@@ -248,8 +256,17 @@ async def outbox_attempt_async(*, outbox: Outbox, item_id: str, fallback_task_id
     back in line (``_failed``) as any failed attempt does. ``fallback_task_id`` is the item's
     task, enqueued to run later (``run_after``) in case this attempt never happens: that
     transaction deletes it too, so no worker claims, runs and records a task with nothing to do.
+
+    ``payload``, when the caller already knows what ``send`` needs, lets a kind claim and
+    record in one statement without reading the item (``Outbox.claim_recorded``).
     """
-    payload, recorded = await database_call(_claim_recording)(outbox, item_id, fallback_task_id)
+    claimed = None
+    if payload is not None:
+        claimed = await database_call(_claim_recorded)(outbox, item_id, payload, fallback_task_id)
+    if claimed is None:
+        payload, recorded = await database_call(_claim_recording)(outbox, item_id, fallback_task_id)
+    else:
+        payload, recorded = (payload if claimed else _NOTHING), True
     if payload is _NOTHING:
         return "skipped"
     try:
@@ -264,13 +281,18 @@ async def outbox_attempt_async(*, outbox: Outbox, item_id: str, fallback_task_id
 _NOTHING = object()
 
 
+def outbox_due(now) -> Q:
+    """Items whose next attempt is due at ``now`` (with ``Outbox.pending``: the ones a claim may take)."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
 def _claim_locked(outbox: Outbox, item_id: str):
     """Lock and claim a pending, due item (inside a transaction); (item, payload, changed fields) or None."""
     now = timezone.now()
     item = (
         outbox.queryset()
         .select_for_update(skip_locked=True, of=("self",))
-        .filter(outbox.pending(), Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk=item_id)
+        .filter(outbox.pending(), outbox_due(now), pk=item_id)
         .first()
     )
     if item is None:
@@ -299,6 +321,19 @@ def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None 
             _fallback_cancel(fallback_task_id)
     item.save(update_fields=changed)
     return payload, result is not None
+
+
+def _claim_recorded(outbox: Outbox, item_id: str, payload, fallback_task_id: str | None) -> bool | None:
+    """The one-statement claim of a kind that can (``Outbox.claim_recorded``); None when it cannot.
+
+    No transaction: the claim is one UPDATE, and a fallback task left behind by a crash
+    between it and the DELETE finds the item no longer pending and skips.
+    """
+    result = outbox.outcome_before_send(payload)
+    claimed = outbox.claim_recorded(item_id, payload, result) if result is not None else None
+    if claimed and fallback_task_id:
+        _fallback_cancel(fallback_task_id)
+    return claimed
 
 
 @transaction.atomic

@@ -13,14 +13,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.gateways import GatewayError, Outgoing, SendResult, gateway_for
 from helpline.models import ChannelEndpoint, Contact, ContactStatus, Direction, Message, MessageStatus, PendingStatus
 from helpline.models.conversations import MAX_BODY_LENGTH, STATUS_RANK, Draft
-from helpline.outbox import Outbox, outbox_attempt, outbox_attempt_async, outbox_enqueue, outbox_register
+from helpline.outbox import (
+    Outbox,
+    outbox_attempt,
+    outbox_attempt_async,
+    outbox_due,
+    outbox_enqueue,
+    outbox_register,
+)
 from helpline.realtime import (
     broadcast_after_commit,
     contact_group,
@@ -87,7 +94,9 @@ def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
     grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
     task_id = outbox_enqueue(MESSAGE_OUTBOX, message.pk, run_after=timezone.now() + grace)
     transaction.on_commit(
-        lambda: message_deliver_soon(message_id=str(message.pk), contact_id=str(contact.pk), task_id=task_id),
+        lambda: message_deliver_soon(
+            message_id=str(message.pk), contact_id=str(contact.pk), task_id=task_id, channel=contact.channel
+        ),
         robust=True,
     )
     return message
@@ -101,7 +110,7 @@ def _delivers_at_once(channel: str) -> bool:
         return False
 
 
-def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | None = None) -> None:
+def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | None = None, channel: str = "") -> None:
     """One delivery attempt now, beside the queued task (which then finds it sent and skips).
 
     Inside the ASGI server the attempt is handed to the event loop, so the
@@ -112,11 +121,15 @@ def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | Non
     if loop is None:
         message_deliver_attempt(message_id=message_id)
         return
+    # A gateway that hands over ids needs nothing read for its send: claimed and recorded in one UPDATE.
+    payload = MESSAGE_OUTBOX.ids_only_payload(message_id=message_id, contact_id=contact_id, channel=channel)
     # After this conversation's earlier deliveries handed over in this process, so replies keep their order.
     run_in_turn(
         loop,
         f"deliver-{contact_id}",
-        lambda: outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=message_id, fallback_task_id=task_id),
+        lambda: outbox_attempt_async(
+            outbox=MESSAGE_OUTBOX, item_id=message_id, fallback_task_id=task_id, payload=payload
+        ),
         on_error=lambda error: logger.warning(
             "Immediate delivery of %s failed; its task will deliver it", message_id, exc_info=error
         ),
@@ -289,6 +302,42 @@ class MessageOutbox(Outbox):
         # The web chat's gateway knows: a reply handed to the channel layer is delivered.
         outcome = getattr(gateway_for(outgoing.channel), "outcome_before_send", None)
         return outcome(outgoing) if outcome is not None else None
+
+    def ids_only_payload(self, *, message_id: str, contact_id: str, channel: str) -> Outgoing | None:
+        """What ``send`` needs when the channel's gateway hands over ids only, built without reading the
+        message (``outbox_attempt_async``'s ``payload``); None for any other gateway."""
+        try:
+            ids_only = getattr(gateway_for(channel), "sends_ids_only", False)
+        except GatewayError:
+            return None
+        if not ids_only:
+            return None
+        return Outgoing(
+            message_id=str(message_id),
+            contact_id=str(contact_id),
+            channel=channel,
+            endpoint_address="",
+            endpoint_account="",
+            endpoint_secret="",
+            to="",
+            body="",
+        )
+
+    def claim_recorded(self, item_id, payload: Outgoing, result: SendResult) -> bool | None:
+        # One UPDATE does what the full claim and ``succeeded`` would: a queued reply has no status to keep
+        # and, without a provider id, none waiting for it; a gateway that announces needs no status event.
+        if result.provider_id or not getattr(gateway_for(payload.channel), "announces", False):
+            return None
+        claimed = Message.objects.filter(
+            self.pending(), outbox_due(timezone.now()), pk=item_id, contact_id=payload.contact_id
+        ).update(
+            attempts=F("attempts") + 1,
+            claimed_at=None,
+            next_attempt_at=None,
+            status=result.status,
+            status_rank=STATUS_RANK[result.status],
+        )
+        return claimed == 1
 
     def succeeded(self, message: Message, result: SendResult) -> list[str]:
         message.provider_id = result.provider_id or message.provider_id

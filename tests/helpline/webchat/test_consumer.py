@@ -413,10 +413,47 @@ async def test_a_reply_delivered_at_once_is_claimed_and_recorded_in_one_transact
     stored = await db(lambda: Message.objects.get(pk=answer.pk))()
     assert (stored.status, stored.attempts, stored.claimed_at) == ("delivered", 1, None)
     assert (await tab.receive())["body"] == "One transaction"
-    # Its "delivered" status and the delivery itself both reach the page: shown once, one read.
-    assert await tab.nothing(timeout=0.5)
+    assert await tab.nothing(timeout=0.5)  # one event, shown once
     assert await outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=str(answer.pk)) == "skipped"
     assert await deliver(answer.pk) == "skipped"
+
+
+async def test_the_one_statement_claim_takes_only_a_queued_due_reply_of_its_own_conversation(
+    chat_endpoint, child, counsellor
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from helpline.outbox import outbox_attempt_async
+    from helpline.services.outbound import MESSAGE_OUTBOX
+
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply_left_by_a_crash(contact.pk, "Now it goes", counsellor)
+    ids = {"message_id": str(answer.pk), "channel": "webchat"}
+    payload = MESSAGE_OUTBOX.ids_only_payload(contact_id=str(contact.pk), **ids)
+
+    async def attempt(payload):
+        return await outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=str(answer.pk), payload=payload)
+
+    def stored(**values):
+        return db(lambda: Message.objects.filter(pk=answer.pk).update(**values))()
+
+    await stored(next_attempt_at=timezone.now() + timedelta(minutes=1))  # a retry, due later
+    assert await attempt(payload) == "skipped"
+    await stored(next_attempt_at=None, status="sending")  # a worker is sending it
+    assert await attempt(payload) == "skipped"
+    await stored(status="queued")
+    assert await attempt(MESSAGE_OUTBOX.ids_only_payload(contact_id=str(uuid.uuid4()), **ids)) == "skipped"
+    assert await tab.nothing(timeout=0.5)
+    assert await attempt(payload) == "sent"
+    assert (await tab.receive())["body"] == "Now it goes"
+    message = await db(lambda: Message.objects.get(pk=answer.pk))()
+    assert (message.status, message.attempts, message.claimed_at) == ("delivered", 1, None)
+    assert message.next_attempt_at is None
+    assert await attempt(payload) == "skipped"
+    assert await tab.nothing(timeout=0.5)
 
 
 async def test_a_reply_the_layer_refused_goes_back_to_its_task(chat_endpoint, counsellor, settings):
