@@ -150,7 +150,9 @@ class Message(OutboxItem):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    # No index of its own: message_history (contact, created_at) serves every lookup by contact,
+    # and a second B-tree would be written by every message (docs/PERFORMANCE.md, inbound, fourth pass).
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages", db_index=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     body = EncryptedTextField(_("body"), data_key="contact.data_key")
