@@ -42,6 +42,8 @@ class Handover:
     delivery_id: str
     transport: str
     request: DeliveryRequest
+    # The referral is no longer queued (withdrawn before its delivery was claimed): nothing may be sent.
+    withdrawn: bool = False
 
 
 def _remember(delivery_id: str):
@@ -88,7 +90,7 @@ class ReferralOutbox(Outbox):
             str(row[0]): row
             for row in Delivery.objects.filter(pk__in=ids).values_list(
                 "pk", "transport", "progress", "referral_id", "referral__document",
-                "referral__case__data_key", "referral__agency",
+                "referral__case__data_key", "referral__agency", "referral__status",
             )
         }  # fmt: skip
         keys = DataKey.objects.in_bulk({row[5] for row in rows.values()})
@@ -96,7 +98,11 @@ class ReferralOutbox(Outbox):
         secrets = {pk: agency_secrets(agency) for pk, agency in agencies.items()}
         handovers = []
         for pk in ids:
-            _, transport, progress, referral_id, sealed, key_id, agency_id = rows[pk]
+            _, transport, progress, referral_id, sealed, key_id, agency_id, status = rows[pk]
+            if status != Status.QUEUED:
+                # Withdrawn while its delivery waited: the document is not even unsealed.
+                handovers.append(Handover(pk, transport, None, withdrawn=True))
+                continue
             text = unseal_row(
                 model=Referral, field_name="document", pk=referral_id, sealed=sealed, data_key=keys[key_id]
             )
@@ -113,6 +119,10 @@ class ReferralOutbox(Outbox):
         return handovers
 
     def send(self, handover: Handover) -> DeliveryReceipt:
+        if handover.withdrawn:
+            raise DeliveryError(
+                _("The referral was withdrawn before it was sent; nothing was sent."), permanent=True, code="withdrawn"
+            )
         if handover.request is None:
             raise DeliveryError(
                 _("The case's content was destroyed; nothing can be sent."), permanent=True, code="gone"

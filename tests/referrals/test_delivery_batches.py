@@ -186,3 +186,18 @@ def test_outside_a_transaction_the_sends_overlap_the_claims_and_each_referral_ar
     # The other nine tasks were closed by the claims; the failed delivery's retry is queued for later.
     assert DBTaskResult.objects.filter(return_value="batched").count() == 9
     assert DBTaskResult.objects.filter(args_kwargs__args__1=str(deliveries[0].pk), status="READY").exists()
+
+
+def test_a_referral_withdrawn_before_its_delivery_is_claimed_never_reaches_the_agency(six, receiver, counsellor):
+    """Withdrawn while its delivery was still waiting: the case's document must not be handed to the police."""
+    withdrawn = Referral.objects.get(deliveries=six[2])
+    referral_withdraw(actor=counsellor, referral=withdrawn, reason="Sent by mistake")
+
+    _run_worker()
+
+    keys = {r.headers["Idempotency-Key"] for r in receiver.server.requests_to("POST", PATH)}
+    assert str(six[2].pk) not in keys
+    assert keys == {str(d.pk) for d in six if d.pk != six[2].pk}
+    assert Delivery.objects.get(pk=six[2].pk).status == DeliveryStatus.FAILED
+    withdrawn.refresh_from_db()
+    assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is None
