@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpline.audit.services import audit_record_many
 from helpline.outbox import DeliveryError, Outbox, outbox_attempt, outbox_register
 from helpline.retry import RetryPolicy
 from helpline.vault.models import DataKey
@@ -191,6 +192,7 @@ class ReferralOutbox(Outbox):
                     )
                 )
         moved = referrals_move_locked(moves, skip_refused=True)
+        _withdrawn_disclosures_audit([row for row in delivered if str(row[1]) not in moved])
         portal = [
             referral_id
             for _, referral_id, _, transport, receipt in delivered
@@ -239,6 +241,35 @@ class ReferralOutbox(Outbox):
         delivery.last_error = error.reason[:255]
         delivery.last_code = (error.code or "")[:16]
         return ["last_error", "last_code"]
+
+
+def _withdrawn_disclosures_audit(unmoved: list[tuple[str, Any, int, str, DeliveryReceipt]]) -> None:
+    """The case's document reached the agency although its referral was withdrawn while the delivery was in
+    flight: the referral stays withdrawn, but what left the platform is still in the audit trail."""
+    if not unmoved:
+        return
+    withdrawn = dict(
+        Referral.objects.filter(pk__in={row[1] for row in unmoved}, status=Status.WITHDRAWN).values_list(
+            "pk", "agency__code"
+        )
+    )
+    audit_record_many(
+        [
+            {
+                "action": actions.REFERRAL_SENT,
+                "actor": None,
+                "record": (Referral, referral_id),
+                "details": {
+                    "delivery": delivery_id,
+                    "attempts": attempts,
+                    "agency": withdrawn[referral_id],
+                    "withdrawn": True,
+                },
+            }
+            for delivery_id, referral_id, attempts, _, _ in unmoved
+            if referral_id in withdrawn
+        ]
+    )
 
 
 REFERRAL_OUTBOX = outbox_register(ReferralOutbox())

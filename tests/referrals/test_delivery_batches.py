@@ -133,7 +133,9 @@ def test_a_referral_withdrawn_while_its_batch_is_in_flight_stays_withdrawn_and_t
     withdrawn.refresh_from_db()
     assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is None
     assert not ReferralEvent.objects.filter(referral=withdrawn, to_status=Status.SENT).exists()
-    assert not AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(withdrawn.pk)).exists()
+    # ...but its document did leave the platform: that disclosure is in the audit trail, marked withdrawn.
+    [disclosed] = AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(withdrawn.pk))
+    assert disclosed.details["withdrawn"] is True and disclosed.details["delivery"] == str(six[1].pk)
     assert Delivery.objects.get(pk=six[1].pk).status == DeliveryStatus.DELIVERED  # it did reach the receiver
     others = Referral.objects.filter(deliveries__in=[d for d in six if d.pk != six[1].pk])
     assert {r.status for r in others} == {Status.SENT}
