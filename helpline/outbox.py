@@ -227,9 +227,11 @@ def outbox_deliver(outbox_name: str, item_id: str) -> str:
 def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
     """Claim the item, send it outside any transaction, record the outcome. Safe to run twice.
 
-    As in ``outbox_attempt_async``, an outcome known before sending is recorded with the claim.
+    Unlike ``outbox_attempt_async``, the outcome is recorded after the send even when the kind knows it
+    before: this is the worker's path, the one a crash falls back to, so a worker killed before its hand-over
+    leaves the item claimed for the sweep to put back in line, never recorded done and not sent.
     """
-    payload, recorded = _claim_recording(outbox, item_id)
+    payload, recorded = _claim_recording(outbox, item_id, record=False)
     if payload is _NOTHING:
         return "skipped"
     try:
@@ -306,13 +308,14 @@ def _claim_locked(outbox: Outbox, item_id: str):
 
 
 @transaction.atomic
-def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None = None):
-    """Claim, and record the outcome too when the kind knows it before sending; (payload, recorded)."""
+def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None = None, *, record: bool = True):
+    """Claim, and record the outcome too when the kind knows it before sending (and ``record``); (payload,
+    recorded)."""
     claimed = _claim_locked(outbox, item_id)
     if claimed is None:
         return _NOTHING, False
     item, payload, changed = claimed
-    result = outbox.outcome_before_send(payload)
+    result = outbox.outcome_before_send(payload) if record else None
     if result is not None:
         item.claimed_at = None
         changed += [name for name in outbox.succeeded(item, result) if name not in changed]

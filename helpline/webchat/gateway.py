@@ -7,10 +7,12 @@ from the database when it reconnects.
 
 ``asend`` awaits the channel layer natively; a reply is delivered that way
 straight after its commit (``helpline.services.outbound.message_send``), and
-``send`` is what the task worker calls when that did not happen (a crash). Either way the
-reply is claimed and marked delivered in one transaction and the event follows that commit
-(``outcome_before_send``); if the event cannot be sent, the reply goes back in line for its
-task. The event is the conversation's only one for the reply (``helpline.realtime.reply_event``):
+``send`` is what the task worker calls when that did not happen (a crash). Straight after
+commit the reply is claimed and marked delivered in one transaction and the event follows that
+commit (``outcome_before_send``); the worker records it delivered only after the event went out,
+so a worker killed in between leaves it claimed for the sweep. If the event cannot be sent, the
+reply goes back in line for its task. The event is the conversation's only one for the reply
+(``helpline.realtime.reply_event``):
 the consoles in the group refresh on it and find the reply delivered. A process killed in the
 instant between that commit and the hand-over leaves the reply stored as delivered but
 unannounced: the page and the consoles show it when they next reconnect or reload (the

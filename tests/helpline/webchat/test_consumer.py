@@ -523,3 +523,36 @@ def test_a_reply_whose_process_dies_before_its_delivery_has_a_task_due_after_the
     grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
     assert task["status"] == "READY" and before + grace <= task["run_after"] <= timezone.now() + grace
     assert message_deliver_attempt(message_id=answer.pk) == "delivered"  # what the worker does when it is due
+
+
+async def test_a_reply_whose_worker_died_while_handing_it_over_reaches_the_child_after_the_sweep(
+    chat_endpoint, child, counsellor, monkeypatch
+):
+    """The worker's fallback is the crash path: killed between its claim and the hand-over to the channel
+    layer, the reply must stay in line (claimed, not delivered), so the sweep gives it to the next worker."""
+    from datetime import timedelta
+
+    from helpline.outbox import outbox_sweep
+    from helpline.services.outbound import MESSAGE_OUTBOX
+    from helpline.webchat.gateway import WebChatGateway
+
+    tab = await child(token=new_token())
+    [contact] = await contacts()
+    answer = await reply_left_by_a_crash(contact.pk, "Are you safe right now?", counsellor)
+    handover = WebChatGateway.send
+
+    class Killed(BaseException):  # not an Exception: nothing after it runs, as when the process is killed
+        pass
+
+    def killed(self, outgoing):
+        raise Killed
+
+    monkeypatch.setattr(WebChatGateway, "send", killed)
+    with pytest.raises(Killed):
+        await deliver(answer.pk)
+    monkeypatch.setattr(WebChatGateway, "send", handover)
+    assert await db(lambda: Message.objects.get(pk=answer.pk).status)() != "delivered"  # nobody was told
+
+    await db(lambda: outbox_sweep(MESSAGE_OUTBOX, stalled_after=timedelta(0)))()
+    assert await deliver(answer.pk) == "delivered"
+    assert (await tab.receive())["body"] == "Are you safe right now?"
