@@ -41,12 +41,15 @@ at import time, and its model inherits ``OutboxItem`` for the shared columns.
 """
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import connection, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -57,6 +60,7 @@ from helpline.bulk import rows_update
 from helpline.realtime import database_call
 from helpline.registry import NamedRegistry
 from helpline.retry import RetryPolicy
+from helpline.sender import sender_main
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ BATCH_SEND_SECONDS = 20.0
 # A batch task claims no further batch after this many seconds, so the worker's other tasks (a reply to
 # a child) wait behind a burst of deliveries no longer than this and one batch.
 BATCH_DRAIN_SECONDS = 1.0
+# How long a worker's first batch waits for its sender process to be ready (Django set up in it).
+SENDER_START_SECONDS = 30.0
 
 
 class DeliveryError(Exception):
@@ -82,6 +88,14 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.code = code
+
+    def __reduce__(self):
+        # Pickled from the sender process to the worker (its keyword arguments are not in ``args``).
+        return _delivery_error, (type(self), self.reason, self.permanent, self.code)
+
+
+def _delivery_error(kind: type[DeliveryError], reason: str, permanent: bool, code: str) -> DeliveryError:
+    return kind(reason, permanent=permanent, code=code)
 
 
 class OutboxItem(models.Model):
@@ -385,19 +399,20 @@ def outbox_attempt_batch(*, outbox: Outbox, item_id: str, limit: int | None = No
 
     Each batch: one claim transaction, its sends outside any transaction one after the other,
     one transaction for every outcome. On PostgreSQL, outside a caller's transaction, a batch's
-    sends run on this process's sender thread while this thread claims the next batch and
-    records the last one's outcomes, so the database's round trips overlap the receiver's; one
-    batch is sent at a time, over the same keep-alive connection. Returns the counts ("sent 19,
-    retrying 1").
+    sends run in this worker's sender process (``_ProcessSender``; the sender thread while it
+    starts) while this thread claims the next batch and records the last one's outcomes, so the
+    sends, the database's round trips and this process's Python overlap; one batch is sent at a
+    time, over the same keep-alive connection; the payloads (``Outbox.begin_rows``) are pickled.
+    Returns the counts ("sent 19, retrying 1").
     """
     limit = limit or outbox.batch_size()
     claimed = _claim_batch(outbox, item_id, limit)
     if not claimed:
         return "skipped"
     counts: dict[str, int] = {}
-    drain_until = time.monotonic() + BATCH_DRAIN_SECONDS
-    sender = _Sender() if _may_overlap() else _InlineSender()
+    sender = _ProcessSender() if _may_overlap() else _InlineSender()
     sending = sender.submit(outbox, claimed)
+    drain_until = time.monotonic() + BATCH_DRAIN_SECONDS  # from here: a sender process's start is not counted
     while True:
         following = _claim_batch(outbox, None, limit) if time.monotonic() < drain_until else []
         outcomes, untried, error = sending.result()
@@ -453,7 +468,8 @@ class _InlineSender:
 
 class _Sender:
     """The process's sender thread: one, so a worker keeps one connection to each receiver (the
-    webhook transport's session is per thread) and sends one batch at a time."""
+    webhook transport's session is per thread) and sends one batch at a time. Used while the sender
+    process (``_ProcessSender``) starts, and where it cannot."""
 
     _pool: ClassVar[ThreadPoolExecutor | None] = None
     _pool_lock = threading.Lock()
@@ -471,6 +487,99 @@ class _Sender:
         finally:
             # A transport that remembered its progress opened this thread's own connection: not kept open.
             connections.close_all()
+
+
+class _ProcessSender:
+    """The worker's sender process: its batches sent by a child process of its own, so the sends
+    (the HTTP client's Python) and this process's claims and records (the ORM's, psycopg's) no
+    longer take turns on one interpreter lock.
+
+    One child per worker process, started (``spawn``: a fresh interpreter, Django set up from the
+    worker's own settings and databases) at the first batch, which waits for it; if it does not come
+    up within ``SENDER_START_SECONDS`` that batch goes to the sender thread. It sends one batch at a
+    time over its one keep-alive connection to each receiver, as the thread did. A batch's payloads
+    (the documents and the agency's secrets) reach it over the pipe between the two processes, never
+    written anywhere. It dies with the worker (``PR_SET_PDEATHSIG``; elsewhere when it finds its
+    parent gone): a worker killed mid-batch leaves no send going on behind it, and the batch's
+    unrecorded deliveries are retried as before. A child that died answers nothing: the batch stays
+    claimed for the sweep and the next batch starts another child.
+    """
+
+    _child: ClassVar[Any] = None
+    _pipe: ClassVar[Any] = None
+    _ready: ClassVar[bool] = False
+    _lock = threading.Lock()
+
+    def submit(self, outbox: Outbox, claimed: list[tuple[str, Any]]) -> Future:
+        with self._lock:
+            if not self._started():
+                return _Sender().submit(outbox, claimed)
+            _ProcessSender._pipe.send((outbox.name, claimed))
+        return _Reply(_ProcessSender._pipe)
+
+    @classmethod
+    def _started(cls) -> bool:
+        if cls._child is not None and not cls._child.is_alive():
+            cls._child, cls._pipe, cls._ready = None, None, False
+        if cls._child is None:
+            context = multiprocessing.get_context("spawn")
+            cls._pipe, theirs = context.Pipe()
+            cls._child = context.Process(
+                target=sender_main,
+                args=(theirs, os.getpid(), settings.DATABASES),
+                name="outbox-sender",
+                daemon=True,
+            )
+            cls._child.start()
+            theirs.close()
+        if not cls._ready:
+            try:
+                # Once per worker: the child sets Django up (a second or two). A child that does not come
+                # up leaves the batch to the sender thread, and the next batch tries again.
+                cls._ready = cls._pipe.poll(SENDER_START_SECONDS) and cls._pipe.recv() == "ready"
+            except (EOFError, OSError):
+                cls._ready = False
+            if not cls._ready:
+                cls._child.kill()
+                cls._child, cls._pipe = None, None
+        return cls._ready
+
+
+class _Reply:
+    """The child's answer to one batch, as ``Future.result()`` gives it."""
+
+    def __init__(self, pipe):
+        self._pipe = pipe
+
+    def result(self):
+        try:
+            return self._pipe.recv()
+        except (EOFError, OSError):
+            # The sender process died mid-batch: nothing of it is known, all of it stays claimed (the sweep
+            # resumes it); the batch claimed meanwhile goes back in line and the task fails.
+            return [], [], RuntimeError("The outbox's sender process stopped in the middle of a batch.")
+
+
+def sender_serve(pipe, parent: int) -> None:
+    """The sender process's loop (``helpline.sender``): batches in, ``_send_batch`` answers out, until the
+    worker is gone."""
+    pipe.send("ready")
+    while True:
+        while not pipe.poll(1.0):
+            if os.getppid() != parent:
+                return
+        try:
+            name, claimed = pipe.recv()
+        except EOFError:
+            return
+        try:
+            outcomes, untried, error = _send_batch(outbox_get(name), claimed)
+        finally:
+            connections.close_all()
+        if error is not None:
+            # Raised again by the worker's task; its text stays in this process (it may not pickle).
+            error = RuntimeError(f"{type(error).__name__} in the outbox's sender process")
+        pipe.send((outcomes, untried, error))
 
 
 @transaction.atomic

@@ -47,12 +47,15 @@ class Handover:
     withdrawn: bool = False
 
 
-def _remember(delivery_id: str):
-    def remember(kept: dict) -> None:
-        # Outside the outbox's transactions (send runs outside any): committed at once.
-        Delivery.objects.filter(pk=delivery_id).update(progress=dict(kept))
+@dataclass(frozen=True)
+class _Remember:
+    """``DeliveryRequest.remember`` for one delivery; a plain object, so a hand-over pickles (the sender process)."""
 
-    return remember
+    delivery_id: str
+
+    def __call__(self, kept: dict) -> None:
+        # Outside the outbox's transactions (send runs outside any): committed at once.
+        Delivery.objects.filter(pk=self.delivery_id).update(progress=dict(kept))
 
 
 class ReferralOutbox(Outbox):
@@ -114,7 +117,7 @@ class ReferralOutbox(Outbox):
                 config=dict(agencies[agency_id].transport_config),
                 secrets=dict(secrets[agency_id]),
                 progress=dict(progress or {}),
-                remember=_remember(pk),
+                remember=_Remember(pk),
             )
             handovers.append(Handover(pk, transport, request if document else None))
         return handovers

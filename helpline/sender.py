@@ -1,0 +1,36 @@
+"""The entry point of an outbox worker's sender process (``helpline.outbox._ProcessSender``).
+
+Imported by a fresh interpreter before Django is set up, so it imports nothing of the platform at
+module level: it ties the process's life to the worker's, points Django at the worker's databases
+(test databases included), sets Django up and hands over to ``helpline.outbox.sender_serve``.
+"""
+
+import os
+import signal
+
+
+def sender_main(pipe, parent: int, databases: dict) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: dies with the worker
+    except (OSError, AttributeError):
+        pass  # not Linux: sender_serve watches the parent's pid instead
+    if os.getppid() != parent:
+        return
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.DATABASES = databases
+    django.setup()
+    from django.db import connections
+
+    # The same databases as the worker even where the main module set Django up already on import.
+    connections.close_all()
+    for alias, values in databases.items():
+        connections.settings.setdefault(alias, {}).update(values)
+
+    from helpline.outbox import sender_serve
+
+    sender_serve(pipe, parent)
