@@ -1,9 +1,11 @@
 """Reads of the referrals app that depend on who asks (filtered in SQL)."""
 
+import functools
 import json
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
@@ -16,6 +18,8 @@ from cases.timeline import TimelineEntry
 from helpline.access import role_of
 from helpline.audit.services import audit_record
 from helpline.models import Role, Staff
+from helpline.rawsql import Columns, instance_of
+from helpline.vault.models import DataKey
 from helpline.vault.services import unseal
 from helpline.vault.values import Shredded
 from referrals import actions
@@ -32,9 +36,11 @@ from referrals.lifecycle import (
 from referrals.models import (
     Agency,
     AgencyMembership,
+    ApiKey,
     Notice,
     Offer,
     OfferStatus,
+    OutcomeKind,
     Referral,
     ReferralEvent,
     ReferralQuestion,
@@ -204,6 +210,106 @@ def referral_for_agency(*, agency: Agency | None, referral_id) -> Referral | Non
         return referrals_of_agency(agency).select_related("case__data_key").get(pk=referral_id)
     except (Referral.DoesNotExist, ValueError, ValidationError):
         return None
+
+
+# What referral_to_share reads of a referral (the API's fetch): the list's columns, the document and
+# what the shared view checks; of its case the reference and the data key.
+_SHARED_REFERRAL_FIELDS = (
+    "id", "case_id", "agency_id", "status", "urgency", "external_reference", "outcome_kind_id", "document",
+    "sent_at", "acknowledged_at", "closed_at", "updated_at", "acknowledge_by", "complete_by",
+)  # fmt: skip
+_SHARED_CASE_FIELDS = ("id", "reference", "data_key_id")
+_SHARED_OUTCOME_FIELDS = ("id", "code", "label")
+
+
+@functools.cache
+def _referral_to_share_sql(vendor: str) -> tuple[str, Columns, list[int]]:
+    """referral_to_share's SQL, its columns, and where each model's columns end in its row, per database."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    case_model = Referral.case.field.related_model
+    parts = [
+        ("r", Referral, _SHARED_REFERRAL_FIELDS),
+        ("c", case_model, _SHARED_CASE_FIELDS),
+        ("k", DataKey, None),
+        ("o", OutcomeKind, _SHARED_OUTCOME_FIELDS),
+    ]
+    columns, ends = Columns(), []
+    for alias, model, names in parts:
+        columns.add(connection, alias, model, names)
+        ends.append(len(columns.sql))
+    statuses = ", ".join(["%s"] * len(AT_AGENCY))
+    sql = (
+        f"SELECT {columns.select()} FROM {Referral._meta.db_table} r "  # noqa: S608
+        f"JOIN {case_model._meta.db_table} c ON c.id = r.case_id "
+        f"JOIN {DataKey._meta.db_table} k ON k.id = c.data_key_id "
+        f"LEFT JOIN {OutcomeKind._meta.db_table} o ON o.id = r.outcome_kind_id "
+        f"WHERE r.id = %s AND r.agency_id = %s AND r.status IN ({statuses}) AND r.sent_at IS NOT NULL"
+    )
+    return sql, columns, ends
+
+
+def referral_to_share(*, agency: Agency | None, referral_id) -> Referral | None:
+    """``referral_for_agency`` for ``referral_shared_view`` only (the API's fetch): the same referral or None,
+    by SQL written once per process, with only the columns the shared view and the list's row read
+    (the rest deferred) and its case's reference and data key, its agency and outcome."""
+    if agency is None:
+        return None
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        referral_pk = Referral._meta.pk.to_python(referral_id)
+    except ValidationError:
+        return None
+    sql, columns, ends = _referral_to_share_sql(connection.vendor)
+    params = [Referral._meta.pk.get_db_prep_value(referral_pk, connection), agency.pk, *AT_AGENCY]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = columns.convert(connection, row)
+    start, parts = 0, []
+    for end in ends:
+        parts.append({f.attname: value for f, value in zip(columns.fields[start:end], values[start:end], strict=True)})
+        start = end
+    referral_values, case_values, key_values, outcome_values = parts
+    referral = instance_of(Referral, connection, referral_values)
+    referral.case = instance_of(Referral.case.field.related_model, connection, case_values)
+    referral.case.data_key = instance_of(DataKey, connection, key_values)
+    referral.agency = agency
+    referral.outcome_kind = (
+        None if outcome_values["id"] is None else instance_of(OutcomeKind, connection, outcome_values)
+    )
+    return referral
+
+
+@functools.cache
+def _api_key_sql(vendor: str) -> tuple[str, Columns, int]:
+    """api_key_by_prefix's SQL (every column of the key and of its agency), its columns, where the key's end."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    columns = Columns().add(connection, "a", ApiKey)
+    key_end = len(columns.sql)
+    columns.add(connection, "g", Agency)
+    sql = (
+        f"SELECT {columns.select()} FROM {ApiKey._meta.db_table} a "  # noqa: S608
+        f"JOIN {Agency._meta.db_table} g ON g.id = a.agency_id WHERE a.prefix = %s"
+    )
+    return sql, columns, key_end
+
+
+def api_key_by_prefix(prefix: str) -> ApiKey | None:
+    """The API key of ``prefix`` with its agency, as stored now (read at every call: a revocation holds at
+    once), or None; by SQL written once per process, since every API call makes this read."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, columns, key_end = _api_key_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = columns.convert(connection, row)
+    key = ApiKey.from_db(connection.alias, None, values[:key_end])
+    key.agency = Agency.from_db(connection.alias, None, values[key_end:])
+    return key
 
 
 def _needing_attention(user):
@@ -426,13 +532,139 @@ def _text(instance, field: str) -> str:
     return "" if isinstance(value, Shredded) else value
 
 
-def _by(staff, via: str) -> str:
-    """Who did a step, as the agency may see it: its own colleague by name, the helpline as such."""
-    if staff is not None and staff.role == Role.AUTHORITY:
-        return staff.user.get_username()
-    if staff is None and via.startswith(("api:", TRANSPORT_VIA)):
+def _by(role: str | None, username: str | None, via: str) -> str:
+    """Who did a step, as the agency may see it: its own colleague by name, the helpline as such
+    (``role`` and ``username``: the staff member's, None for no staff member)."""
+    if role == Role.AUTHORITY:
+        return username
+    if role is None and via.startswith(("api:", TRANSPORT_VIA)):
         return str(_("your agency's system"))
     return str(_("the helpline"))
+
+
+# The columns of one step (an event or a question) in _steps' one query, in its order: the model
+# field each is read as, an event's column, a question's column (None: NULL on that side).
+_STEP_COLUMNS = (
+    (ReferralEvent, "id", "e.id", "q.id"),
+    (ReferralEvent, "created_at", "e.created_at", "q.asked_at"),
+    (ReferralEvent, "kind", "e.kind", "q.asked_by_side"),
+    (ReferralEvent, "via", "e.via", "q.asked_via"),
+    (ReferralEvent, "note", "e.note", "q.text"),
+    (ReferralQuestion, "answer", None, "q.answer"),
+    (ReferralQuestion, "answered_at", None, "q.answered_at"),
+    (ReferralQuestion, "answered_via", None, "q.answered_via"),
+    (OutcomeKind, "id", "o.id", None),
+    (OutcomeKind, "code", "o.code", None),
+    (OutcomeKind, "label", "o.label", None),
+    (Staff, "role", "s1.role", "s1.role"),
+    (None, "username", "u1.{username}", "u1.{username}"),
+    (Staff, "role", None, "s2.role"),
+    (None, "username", None, "u2.{username}"),
+)
+
+
+@functools.cache
+def _steps_sql(vendor: str) -> tuple[str, Columns]:
+    """The events an agency sees and the questions of a referral in one query (events first, each side
+    in its time order), with the names and roles of who did them; the SQL and its columns, per database."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    user_model = Staff.user.field.related_model
+    username = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    columns = Columns()
+    for model, name, _event_sql, _question_sql in _STEP_COLUMNS:
+        columns.column(connection, "x", username if model is None else model._meta.get_field(name))
+    staff, users = Staff._meta.db_table, user_model._meta.db_table
+    user_id = f'"{Staff._meta.get_field("user").column}"'
+
+    def part(number: int, table: str, alias: str, people: list[tuple[str, str]], joins: str, where: str) -> str:
+        chosen = [sql if number == 0 else question for _model, _name, sql, question in _STEP_COLUMNS]
+        people_sql = "".join(
+            f"LEFT JOIN {staff} s{i} ON s{i}.id = {alias}.{column} LEFT JOIN {users} u{i} ON u{i}.id = s{i}.{user_id} "
+            for i, column in people
+        )
+        selected = ", ".join((sql or "NULL").format(username=f'"{username.column}"') for sql in chosen)
+        return (
+            f"SELECT {number} AS part, {selected} "  # noqa: S608
+            f"FROM {table} {alias} {people_sql}{joins}WHERE {alias}.referral_id = %s {where}"
+        )
+
+    kinds = ", ".join(["%s"] * len(AGENCY_EVENTS))
+    sql = (
+        part(
+            0,
+            ReferralEvent._meta.db_table,
+            "e",
+            [("1", "actor_id")],
+            f"LEFT JOIN {OutcomeKind._meta.db_table} o ON o.id = e.outcome_id ",
+            f"AND e.kind IN ({kinds})",
+        )
+        + " UNION ALL "
+        + part(1, ReferralQuestion._meta.db_table, "q", [("1", "asked_by_id"), ("2", "answered_by_id")], "", "")
+        + " ORDER BY part, created_at"
+    )
+    return sql, columns
+
+
+def _steps(referral: Referral) -> list[tuple]:
+    """``referral``'s steps its agency sees and its questions, by one query: (event, None) or (None, question),
+    each an instance holding what the shared view reads (its sealed texts open under the referral's key)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, columns = _steps_sql(connection.vendor)
+    referral_id = Referral._meta.pk.get_db_prep_value(referral.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [referral_id, *sorted(AGENCY_EVENTS), referral_id])
+        rows = cursor.fetchall()
+    steps = []
+    for part, *row in rows:
+        (
+            pk,
+            at,
+            kind,
+            via,
+            sealed,
+            answer,
+            answered_at,
+            answered_via,
+            outcome_id,
+            code,
+            label,
+            role,
+            name,
+            answered_role,
+            answered_name,
+        ) = columns.convert(connection, row)
+        if part == 0:
+            event = instance_of(
+                ReferralEvent,
+                connection,
+                {"id": pk, "referral_id": referral.pk, "kind": kind, "note": sealed, "via": via, "created_at": at},
+            )
+            event.referral = referral
+            event.outcome = (
+                None
+                if outcome_id is None
+                else instance_of(OutcomeKind, connection, {"id": outcome_id, "code": code, "label": label})
+            )
+            event.actor_role, event.actor_name = role, name
+            steps.append((event, None))
+        else:
+            values = {
+                "id": pk,
+                "referral_id": referral.pk,
+                "asked_by_side": kind,
+                "asked_via": via,
+                "asked_at": at,
+                "text": sealed,
+                "answer": answer,
+                "answered_via": answered_via,
+                "answered_at": answered_at,
+            }
+            question = instance_of(ReferralQuestion, connection, values)
+            question.referral = referral
+            question.asked_role, question.asked_name = role, name
+            question.answered_role, question.answered_name = answered_role, answered_name
+            steps.append((None, question))
+    return steps
 
 
 def _relations_loaded(referral: Referral) -> bool:
@@ -467,29 +699,22 @@ def referral_shared_view(
     text = unseal(referral, "document")
     shredded = isinstance(text, Shredded)
     document = json.loads(text) if text and not shredded else None
-    events = []
-    for event in (
-        referral.events.filter(kind__in=AGENCY_EVENTS).select_related("actor__user", "outcome").order_by("created_at")
-    ):
-        event.referral = referral
-        events.append(
-            {
-                "at": event.created_at,
-                "kind": event.kind,
-                "title": _event_title(event),
-                "by": _by(event.actor, event.via),
-                "via": event.via,
-                "note": _text(event, "note") if event.kind in AGENCY_NOTES else "",
-                "outcome": event.outcome,
-            }
-        )
-    questions = []
-    for question in (
-        ReferralQuestion.objects.filter(referral=referral)
-        .select_related("asked_by__user", "answered_by__user")
-        .order_by("asked_at")
-    ):
-        question.referral = referral
+    events, questions = [], []
+    for event, question in _steps(referral):
+        if event is not None:
+            events.append(
+                {
+                    "at": event.created_at,
+                    "kind": event.kind,
+                    "title": _event_title(event),
+                    "by": _by(event.actor_role, event.actor_name, event.via),
+                    "via": event.via,
+                    "note": _text(event, "note") if event.kind in AGENCY_NOTES else "",
+                    "outcome": event.outcome,
+                }
+            )
+            continue
+        answered = question.answered_at is not None
         questions.append(
             {
                 "question": question,
@@ -497,11 +722,13 @@ def referral_shared_view(
                 "side": question.asked_by_side,
                 "text": _text(question, "text"),
                 "asked_at": question.asked_at,
-                "asked_by": _by(question.asked_by, question.asked_via),
-                "answer": _text(question, "answer") if question.answered_at else "",
+                "asked_by": _by(question.asked_role, question.asked_name, question.asked_via),
+                "answer": _text(question, "answer") if answered else "",
                 "answered_at": question.answered_at,
-                "answered_by": _by(question.answered_by, question.answered_via) if question.answered_at else "",
-                "agency_may_answer": question.asked_by_side == Side.HELPLINE and question.answered_at is None,
+                "answered_by": _by(question.answered_role, question.answered_name, question.answered_via)
+                if answered
+                else "",
+                "agency_may_answer": question.asked_by_side == Side.HELPLINE and not answered,
             }
         )
     read = {

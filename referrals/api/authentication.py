@@ -17,6 +17,7 @@ from rest_framework import authentication, exceptions
 from helpline.audit.services import audit_record
 from referrals import actions
 from referrals.models import ApiKey
+from referrals.selectors import api_key_by_prefix
 from referrals.services.api_keys import KEY_PREFIX, api_key_mark_used, secret_digest
 
 KEY_FORMAT = re.compile(rf"{KEY_PREFIX}_([0-9a-f]{{12}})_([0-9a-f]{{64}})")
@@ -55,13 +56,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if match is None:
             raise exceptions.AuthenticationFailed(REFUSED_MESSAGE)
         prefix, secret = match.groups()
-        # get() on the unique prefix: no ORDER BY (first() would sort by the agency's name and the date).
-        try:
-            key = ApiKey.objects.select_related("agency").get(prefix=prefix)
-        except ApiKey.DoesNotExist:
+        # Read at every call, by the unique prefix, with its agency (one query written once per process).
+        key = api_key_by_prefix(prefix)
+        if key is None:
             # Spend the same digest work as for a known prefix.
             hmac.compare_digest(secret_digest(secret), "0" * 64)
-            raise exceptions.AuthenticationFailed(REFUSED_MESSAGE) from None
+            raise exceptions.AuthenticationFailed(REFUSED_MESSAGE)
         now = timezone.now()
         if not hmac.compare_digest(secret_digest(secret), key.secret_sha256) or not (
             key.is_usable(now) and key.agency.active
