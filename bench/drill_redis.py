@@ -211,6 +211,7 @@ class ConsolePage:
         self.live = self.up = asyncio.Event()
         self.up_at = 0.0
         self.reload_failures = 0
+        self.reload_retries = 0
         self.attempts = 0
         self.connected_once = False
         self.replies_sent = 0
@@ -254,16 +255,25 @@ class ConsolePage:
             self.attempts += 1
 
     async def reload(self) -> None:
-        """The pane as the console fetches it on (re)connect; its inbound messages are now on screen."""
-        try:
-            response = await self.http.get(f"/console/c/{self.contact_id}/live/", cookies=self.cookies)
-        except Exception:  # noqa: BLE001 - the page would show the last pane it had
-            self.reload_failures += 1
-            return
-        if response.status_code == 200:
-            self.shown.update(INBOUND.findall(response.text))
-        else:
-            self.reload_failures += 1
+        """The pane as the console fetches it on (re)connect; its inbound messages are now on screen. A fetch
+        that fails (no answer, a 5xx) is tried again with console.js's backoff (1, 2, 4 … s, jittered, six
+        tries) while the socket is open."""
+        for tries in range(1, 7):
+            try:
+                response = await self.http.get(f"/console/c/{self.contact_id}/live/", cookies=self.cookies)
+            except Exception:  # noqa: BLE001 - the page keeps the last pane it had, and tries again
+                response = None
+            if response is not None and response.status_code < 500:
+                if response.status_code == 200:
+                    self.shown.update(INBOUND.findall(response.text))
+                else:
+                    self.reload_failures += 1
+                return
+            self.reload_retries += 1
+            if tries == 6 or not self.live.is_set():
+                break
+            await asyncio.sleep(min(30, 2 ** (tries - 1)) * (0.5 + random.random() / 2))  # noqa: S311
+        self.reload_failures += 1
 
     async def reply(self) -> None:
         if not self.live.is_set():
@@ -411,6 +421,7 @@ async def drill(port: int, sessions, redis: RedisServer, args) -> bool:
             "out lost": out_lost,
             "out twice": max(0, len(new_out) - console.replies_sent),
             "repeated frames (page ignores)": child.repeats,
+            "console reloads retried": console.reload_retries,
             "console reloads failed": console.reload_failures,
         }
         totals.update(row)

@@ -264,7 +264,39 @@
     if (evt.detail.elt && evt.detail.elt.id === "reply" && xhr && xhr.status >= 500) {
       requestFailed(evt);
     }
+    refreshAnswered(evt);
   });
+
+  // A fragment whose refresh did not arrive (the network dropped again, the server busy with
+  // everyone reconnecting at once) is fetched again with a backoff, so what happened while we were
+  // away does not wait for the next event to be shown.
+  var refreshRetries = new Map();
+  function refreshAnswered(evt) {
+    var elt = evt.detail.elt;
+    var xhr = evt.detail.xhr;
+    if (!elt || !elt.dataset || !elt.dataset.refreshOn) {
+      return;
+    }
+    var key = elt.id || elt;
+    var entry = refreshRetries.get(key) || { tries: 0, timer: null };
+    if (xhr && xhr.status > 0 && xhr.status < 500) {
+      refreshRetries.delete(key);  // answered (a 404 "gone" included): nothing to retry
+      return;
+    }
+    if (entry.timer || stopped || entry.tries >= 6) {
+      return;
+    }
+    entry.tries += 1;
+    var delay = Math.min(30000, 1000 * Math.pow(2, entry.tries - 1)) * (0.5 + Math.random() / 2);
+    entry.timer = window.setTimeout(function () {
+      entry.timer = null;
+      var current = elt.id ? document.getElementById(elt.id) : elt;
+      if (current && socket && socket.readyState === WebSocket.OPEN) {
+        refresh(current);
+      }
+    }, delay);
+    refreshRetries.set(key, entry);
+  }
 
   document.body.addEventListener("htmx:beforeSwap", function (evt) {
     var xhr = evt.detail.xhr;
