@@ -113,7 +113,7 @@ def test_production_cookies_are_secure(tmp_path):
         "True",
         "True",
         "False",
-        "channels_redis.core.RedisChannelLayer",
+        "helpline.layers.RedisChannelLayer",  # channels_redis with group_send in one round trip
         "django.db.backends.postgresql",
     ], result.stderr
 
