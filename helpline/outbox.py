@@ -526,7 +526,7 @@ class _ProcessSender:
             cls._pipe, theirs = context.Pipe()
             cls._child = context.Process(
                 target=sender_main,
-                args=(theirs, os.getpid(), settings.DATABASES),
+                args=(theirs, os.getpid(), settings.DATABASES, f"{__name__}:sender_serve"),
                 name="outbox-sender",
                 daemon=True,
             )
