@@ -29,6 +29,7 @@ from helpline.models import (
     MessageStatus,
 )
 from helpline.models.conversations import MAX_BODY_LENGTH, OPEN_STATUSES, RISK_PRIORITY, STATUS_RANK, RiskFlag
+from helpline.rawsql import Columns
 from helpline.realtime import broadcast_after_commit, contact_group, line_group
 from helpline.retry import retry_on_integrity_error
 from helpline.risk import risk_phrase_found
@@ -301,7 +302,7 @@ def _joinable_contact(*, line, sender_index, now, lock: bool) -> Contact | None:
     more CPU than the rest of the webhook's database work (docs/PERFORMANCE.md, inbound).
     Rows become models through each field's own database converters, as the ORM does.
     """
-    sql, converters = _joinable_contact_sql(lock)
+    sql, columns = _joinable_contact_sql(lock)
     sender_index_field = Contact._meta.get_field("sender_index")
     params = [
         line.pk,
@@ -314,11 +315,7 @@ def _joinable_contact(*, line, sender_index, now, lock: bool) -> Contact | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for value, (column, field_converters) in zip(row, converters, strict=True):
-        for converter in field_converters:
-            value = converter(value, column, connection)
-        values.append(value)
+    values = columns.convert(connection, row)
     contact_count = len(Contact._meta.concrete_fields)
     contact = Contact.from_db(connection.alias, None, values[:contact_count])
     contact.data_key = DataKey.from_db(connection.alias, None, values[contact_count:])
@@ -326,18 +323,13 @@ def _joinable_contact(*, line, sender_index, now, lock: bool) -> Contact | None:
 
 
 @functools.cache
-def _joinable_contact_sql(lock: bool) -> tuple[str, list]:
-    """The lookup's SQL (every column of the contact and of its data key) and each column's converters."""
-    columns, converters = [], []
-    for alias, model in (("c", Contact), ("k", DataKey)):
-        for field in model._meta.concrete_fields:
-            columns.append(f'{alias}."{field.column}"')
-            column = field.get_col(alias)
-            converters.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
+def _joinable_contact_sql(lock: bool) -> tuple[str, Columns]:
+    """The lookup's SQL (every column of the contact and of its data key) and its columns' converters."""
+    columns = Columns().add(connection, "c", Contact).add(connection, "k", DataKey)
     statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
     # Identifiers come from the models; every value is a parameter.
     sql = (
-        f"SELECT {', '.join(columns)} FROM {Contact._meta.db_table} c "  # noqa: S608
+        f"SELECT {columns.select()} FROM {Contact._meta.db_table} c "  # noqa: S608
         f"JOIN {DataKey._meta.db_table} k ON k.id = c.data_key_id "
         f"WHERE c.line_id = %s AND c.sender_index = %s "
         f"AND (c.status IN ({statuses}) OR (c.survey_step IS NOT NULL AND c.ended_at > %s)) "
@@ -345,7 +337,7 @@ def _joinable_contact_sql(lock: bool) -> tuple[str, list]:
     )
     if lock and connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF c"  # SQLite (the embedded mode) has no row locks: its writes are serialised
-    return sql, converters
+    return sql, columns
 
 
 def _contact_for_update(condition: Q, *, line, sender_index) -> Contact | None:
