@@ -4,7 +4,7 @@ Two senders share what is here: the portal's own notices to an agency's users (`
 the outbox ``agency_notice`` below) and the ``email`` transport of agencies that have nothing
 else (integrations.email builds its message with ``notice_email`` and sends it with
 ``notice_send``). What every notice holds: the helpline's and the agency's names, what kind of
-thing waits (a new referral, a question, an answer, an overdue referral), the urgency and a
+thing waits (a new referral, a question, an answer, an overdue or withdrawn referral), the urgency and a
 deadline, and a link into the portal, where reading needs a two-factor sign-in. Never a name,
 phone number, category, age, narrative, question or answer, nor the case reference: e-mail is
 copied, forwarded and read on shared screens.
@@ -131,6 +131,12 @@ def _lines(notice: AgencyNotice) -> tuple[str, list[str]]:
     elif notice.kind == NoticeKind.ANSWER:
         subject = _("%(helpline)s answered your question") % names
         lines = [_("%(helpline)s answered a question %(agency)s asked about a referral.") % names]
+    elif notice.kind == NoticeKind.WITHDRAWN:
+        subject = _("%(helpline)s withdrew a referral") % names
+        lines = [
+            _("%(helpline)s withdrew a referral it had sent to %(agency)s.") % names,
+            _("Please stop acting on it. What it shared is no longer shown in the authority portal."),
+        ]
     else:
         subject = urgency + _("a referral from %(helpline)s is overdue") % names
         lines = [_("A referral from %(helpline)s to %(agency)s is past its deadline in the authority portal.") % names]

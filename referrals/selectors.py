@@ -696,7 +696,10 @@ def referral_shared_view(
         raise PermissionDenied
     if not _relations_loaded(referral):
         referral = Referral.objects.select_related("case__data_key", "agency", "outcome_kind").get(pk=referral.pk)
-    text = unseal(referral, "document")
+    # Withdrawn: the agency keeps the referral's story (its steps, what it wrote itself) but no longer
+    # what the helpline shared in it, as a revoked referral in Primero leaves the receiver without the record.
+    withdrawn = referral.status == Status.WITHDRAWN
+    text = None if withdrawn else unseal(referral, "document")
     shredded = isinstance(text, Shredded)
     document = json.loads(text) if text and not shredded else None
     events, questions = [], []
@@ -715,20 +718,24 @@ def referral_shared_view(
             )
             continue
         answered = question.answered_at is not None
+        helpline_asked = question.asked_by_side == Side.HELPLINE
+        # Once withdrawn, only what the agency wrote itself: its own questions, its answers to the helpline's.
+        text_shown = not (withdrawn and helpline_asked)
+        answer_shown = answered and not (withdrawn and not helpline_asked)
         questions.append(
             {
                 "question": question,
                 "id": question.pk,
                 "side": question.asked_by_side,
-                "text": _text(question, "text"),
+                "text": _text(question, "text") if text_shown else "",
                 "asked_at": question.asked_at,
                 "asked_by": _by(question.asked_role, question.asked_name, question.asked_via),
-                "answer": _text(question, "answer") if answered else "",
+                "answer": _text(question, "answer") if answer_shown else "",
                 "answered_at": question.answered_at,
                 "answered_by": _by(question.answered_role, question.answered_name, question.answered_via)
                 if answered
                 else "",
-                "agency_may_answer": question.asked_by_side == Side.HELPLINE and not answered,
+                "agency_may_answer": helpline_asked and not answered,
             }
         )
     read = {
@@ -745,6 +752,7 @@ def referral_shared_view(
         "referral": referral,
         "document": document,
         "shredded": shredded,
+        "withdrawn": withdrawn,
         "events": events,
         "questions": questions,
         "outcomes": [event for event in events if event["outcome"] is not None],

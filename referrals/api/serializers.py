@@ -99,9 +99,14 @@ class ReferralSharedSerializer(serializers.Serializer):
     document = serializers.JSONField(
         allow_null=True,
         help_text="The referral document exactly as sent, cut to your agency's fields "
-        "(docs/referral-document.schema.json); null once the case was destroyed at the end of its retention.",
+        "(docs/referral-document.schema.json); null once the helpline withdrew the referral, "
+        "or once the case was destroyed at the end of its retention.",
     )
     shredded = serializers.BooleanField(help_text="The case was destroyed: the document and notes are gone.")
+    withdrawn = serializers.BooleanField(
+        help_text="The helpline withdrew the referral: stop acting on it. The document, the helpline's "
+        "questions and its answers to yours are no longer given (empty); what your agency wrote stays."
+    )
     events = EventSerializer(many=True)
     questions = QuestionSerializer(many=True)
 

@@ -262,6 +262,7 @@ class NoticeKind(models.TextChoices):
     QUESTION = "question", _("The helpline asked a question")
     ANSWER = "answer", _("The helpline answered a question")
     OVERDUE = "overdue", _("A referral is overdue")
+    WITHDRAWN = "withdrawn", _("The helpline withdrew a referral")
 
 
 class AgencyNotice(OutboxItem):

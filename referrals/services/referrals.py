@@ -38,6 +38,7 @@ from referrals.models import (
     ConsentRule,
     ConsentStatus,
     Delivery,
+    NoticeKind,
     Origin,
     Referral,
     ReferralEvent,
@@ -54,6 +55,7 @@ from referrals.services.events import (
     referral_move,
     staff_of,
 )
+from referrals.services.notices import agency_notice_queue
 from referrals.services.steps import steps_propose
 from referrals.sop.engine import evaluate
 from referrals.sop.selectors import sop_active_for
@@ -486,9 +488,13 @@ def referral_requeue(*, actor, referral: Referral) -> Referral:
 
 @transaction.atomic
 def referral_withdraw(*, actor, referral: Referral, reason: str) -> Referral:
-    """The helpline revokes a referral (with a reason); the agency sees it withdrawn."""
+    """The helpline revokes a referral (with a reason). An agency that already has it is told (a notice
+    with no content) and from then on sees it withdrawn, without what was shared (the reason stays the
+    helpline's: it may name the child)."""
     referral = referral_lock(referral)
     case_access_require(actor, referral.case)
     reason = reason_clean(reason, required=True, what=_("Say why the referral is withdrawn."))
     referral_move(referral, Status.WITHDRAWN, actor=actor, note=reason)
+    if referral.sent_at is not None:
+        agency_notice_queue(referral=referral, kind=NoticeKind.WITHDRAWN)
     return referral
