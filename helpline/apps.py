@@ -19,7 +19,7 @@ class HelplineConfig(AppConfig):
         from helpline.audit.linker import audit_link_pending
         from helpline.models import Role
         from helpline.navigation import nav_register
-        from helpline.outbox import outboxes_sweep
+        from helpline.outbox import outbox_overdue_deliver, outboxes_sweep
         from helpline.periodic import periodic_register
         from helpline.services import outbound  # noqa: F401 - registers the message outbox
         from helpline.services.inbound import inbound_receipts_expire
@@ -37,6 +37,8 @@ class HelplineConfig(AppConfig):
         # Every tick: events wait for their place in the audit chain only seconds (docs/AUDIT.md).
         periodic_register(name="audit.link", every=timedelta(seconds=4), run=audit_link_pending)
         periodic_register(name="outbox.sweep", every=timedelta(minutes=1), run=outboxes_sweep)
+        # Every tick: a reply whose process died before delivering it waits no more than the grace and a tick.
+        periodic_register(name="outbox.overdue", every=timedelta(seconds=4), run=outbox_overdue_deliver)
         periodic_register(name="sessions.clear_expired", every=timedelta(hours=1), run=sessions_clear_expired)
         periodic_register(name="inbound.receipts_expire", every=timedelta(hours=1), run=inbound_receipts_expire)
         periodic_register(

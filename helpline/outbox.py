@@ -16,6 +16,8 @@ its delivery. This module holds the machinery they share:
 - **resume after a crash**: ``outbox_sweep`` puts back in line an item a dead
   worker left claimed, and re-enqueues an item whose task was lost. The
   periodic runner calls it every minute; the embedded worker also calls it at start.
+  A kind delivered straight after commit writes no task for it (``Outbox.untasked``);
+  ``outbox_overdue_deliver``, every few seconds, delivers one whose process died first.
 
 - **batches**, for a kind whose ``batch_size`` is above 1 (referrals:
   ``REFERRAL_DELIVERY_BATCH``): the task of one item claims, in the same short
@@ -66,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 # A pending item whose task has not run this long after it was due is enqueued again.
 LOST_TASK_GRACE = timedelta(minutes=2)
+# At most this many overdue items delivered at once are attempted per run of the periodic job.
+OVERDUE_LIMIT = 200
 # A batch starts no new send after this many seconds; the rest go back in line for the next task.
 BATCH_SEND_SECONDS = 20.0
 # A batch task claims no further batch after this many seconds, so the worker's other tasks (a reply to
@@ -141,6 +145,11 @@ class Outbox:
     def in_flight(self) -> Q:
         """Claimed by a worker, outcome not yet recorded."""
         raise NotImplementedError
+
+    def untasked(self) -> Q | None:
+        """Items stored without a task, to be delivered straight after their commit (``outbox_attempt_async``);
+        ``outbox_overdue_deliver`` delivers one that is still waiting after the grace. None: every item has one."""
+        return None
 
     def begin(self, item) -> tuple[Any, list[str]]:
         """Mark the item in flight; return what ``send`` needs (read now, under the lock) and the changed fields."""
@@ -218,15 +227,10 @@ def outboxes_registered() -> list[Outbox]:
 def outbox_enqueue(outbox: Outbox, item_id, *, run_after=None) -> str:
     """Schedule an attempt for one item, inside the caller's transaction (committed or rolled back with it).
 
-    Returns the task's id (``outbox_attempt_async`` cancels a fallback task it made unnecessary).
+    Returns the task's id.
     """
     runner = outbox_deliver.using(run_after=run_after) if run_after is not None else outbox_deliver
     return str(runner.enqueue(outbox.name, str(item_id)).id)
-
-
-def _fallback_cancel(task_id: str) -> None:
-    """Drop an item's fallback task that no worker has taken yet (inside the transaction that delivered it)."""
-    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).delete()
 
 
 @task()
@@ -257,30 +261,27 @@ def outbox_attempt(*, outbox: Outbox, item_id: str) -> str:
     return _succeeded(outbox, item_id, result)
 
 
-async def outbox_attempt_async(
-    *, outbox: Outbox, item_id: str, fallback_task_id: str | None = None, payload: Any = None
-) -> str:
+async def outbox_attempt_async(*, outbox: Outbox, item_id: str, payload: Any = None) -> str:
     """``outbox_attempt`` from the event loop: the same claim and outcome, the send awaited natively.
 
-    Used to deliver at once after a commit (web chat replies) while the item's task
-    stays queued as the fallback; whichever claims the item first sends it, the
-    other finds it no longer pending and skips, so it goes out once.
+    Used to deliver at once after a commit (web chat replies), which writes no task: if this
+    attempt never happens (the process died), ``outbox_overdue_deliver`` makes it once the item
+    is overdue; whichever claims the item first sends it, the other finds it no longer pending
+    and skips, so it goes out once.
 
     When the kind knows the outcome before sending (``Outbox.outcome_before_send``: the
     web chat's hand-over to the channel layer), the claim and the outcome are one
     transaction and the send follows its commit; a send that fails then puts the item
-    back in line (``_failed``) as any failed attempt does. ``fallback_task_id`` is the item's
-    task, enqueued to run later (``run_after``) in case this attempt never happens: that
-    transaction deletes it too, so no worker claims, runs and records a task with nothing to do.
+    back in line (``_failed``) as any failed attempt does, with a task for its retry.
 
     ``payload``, when the caller already knows what ``send`` needs, lets a kind claim and
     record in one statement without reading the item (``Outbox.claim_recorded``).
     """
     claimed = None
     if payload is not None:
-        claimed = await database_call(_claim_recorded)(outbox, item_id, payload, fallback_task_id)
+        claimed = await database_call(_claim_recorded)(outbox, item_id, payload)
     if claimed is None:
-        payload, recorded = await database_call(_claim_recording)(outbox, item_id, fallback_task_id)
+        payload, recorded = await database_call(_claim_recording)(outbox, item_id)
     else:
         payload, recorded = (payload if claimed else _NOTHING), True
     if payload is _NOTHING:
@@ -322,7 +323,7 @@ def _claim_locked(outbox: Outbox, item_id: str):
 
 
 @transaction.atomic
-def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None = None, *, record: bool = True):
+def _claim_recording(outbox: Outbox, item_id: str, *, record: bool = True):
     """Claim, and record the outcome too when the kind knows it before sending (and ``record``); (payload,
     recorded)."""
     claimed = _claim_locked(outbox, item_id)
@@ -334,23 +335,14 @@ def _claim_recording(outbox: Outbox, item_id: str, fallback_task_id: str | None 
         item.claimed_at = None
         changed += [name for name in outbox.succeeded(item, result) if name not in changed]
         outbox.announce(item)
-        if fallback_task_id:
-            _fallback_cancel(fallback_task_id)
     item.save(update_fields=changed)
     return payload, result is not None
 
 
-def _claim_recorded(outbox: Outbox, item_id: str, payload, fallback_task_id: str | None) -> bool | None:
-    """The one-statement claim of a kind that can (``Outbox.claim_recorded``); None when it cannot.
-
-    No transaction: the claim is one UPDATE, and a fallback task left behind by a crash
-    between it and the DELETE finds the item no longer pending and skips.
-    """
+def _claim_recorded(outbox: Outbox, item_id: str, payload) -> bool | None:
+    """The one-statement claim of a kind that can (``Outbox.claim_recorded``); None when it cannot."""
     result = outbox.outcome_before_send(payload)
-    claimed = outbox.claim_recorded(item_id, payload, result) if result is not None else None
-    if claimed and fallback_task_id:
-        _fallback_cancel(fallback_task_id)
-    return claimed
+    return outbox.claim_recorded(item_id, payload, result) if result is not None else None
 
 
 @transaction.atomic
@@ -729,6 +721,29 @@ def outbox_sweep(outbox: Outbox, *, stalled_after: timedelta | None = None) -> d
     if stalled or lost:
         logger.warning("Outbox %s: %d abandoned and %d lost item(s) queued again", outbox.name, len(stalled), len(lost))
     return {"stalled": len(stalled), "lost": len(lost)}
+
+
+def outbox_overdue_deliver(*, now=None, limit: int = OVERDUE_LIMIT) -> dict[str, int]:
+    """The fallback of items delivered straight after their commit, which have no task (the periodic job).
+
+    One still waiting ``HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS`` after it was due was left by a process
+    that died between its commit and its delivery: it is attempted here, oldest first, as a worker would
+    (the claim makes a race with a late immediate attempt or a retry's task harmless). Returns the
+    outcomes per kind.
+    """
+    overdue_before = (now or timezone.now()) - timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
+    outcomes = {}
+    for outbox in outboxes_registered():
+        untasked = outbox.untasked()
+        if untasked is None:
+            continue
+        ids = outbox.model.objects.filter(outbox.pending(), untasked, next_attempt_at__lte=overdue_before)
+        for item_id in ids.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]:
+            outcome = outbox_attempt(outbox=outbox, item_id=str(item_id))
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if outcomes:
+        logger.warning("Outbox: overdue items never delivered at once, attempted now: %s", outcomes)
+    return outcomes
 
 
 def outboxes_sweep(*, stalled_after: timedelta | None = None) -> dict[str, dict]:

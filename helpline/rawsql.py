@@ -51,3 +51,15 @@ def instance_of(model, connection, values: dict):
     """A ``model`` instance as the database holds it, from some of its columns (by attname; the rest deferred)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def insert_values(instance, fields, connection) -> list:
+    """The parameters of an INSERT of ``instance``'s ``fields``, each prepared as ``save()`` would (``pre_save``:
+    ``auto_now_add``, a sealed field's own check)."""
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def mark_saved(instance, connection) -> None:
+    """``instance`` was INSERTed by hand: from now on it is a saved row, as after ``save()``."""
+    instance._state.adding = False
+    instance._state.db = connection.alias

@@ -181,7 +181,11 @@ class Message(OutboxItem):
                 name="message_provider_id_unique_per_channel",
             ),
         ]
-        indexes = [models.Index(fields=["contact", "created_at"], name="message_history")]
+        indexes = [
+            models.Index(fields=["contact", "created_at"], name="message_history"),
+            # The few replies waiting for delivery, which the outbox's periodic jobs look for every few seconds.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="queued"), name="message_queued"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.get_status_display()}"

@@ -29,7 +29,7 @@ from helpline.models import (
     MessageStatus,
 )
 from helpline.models.conversations import MAX_BODY_LENGTH, OPEN_STATUSES, RISK_PRIORITY, STATUS_RANK, RiskFlag
-from helpline.rawsql import Columns
+from helpline.rawsql import Columns, insert_values, mark_saved
 from helpline.realtime import broadcast_after_commit, contact_group, line_group
 from helpline.retry import retry_on_integrity_error
 from helpline.risk import risk_phrase_found
@@ -143,7 +143,7 @@ def _message_join(*, endpoint, sender_index, body, provider_id, media) -> Inboun
         return None  # the flag is raised on the full path
     message = _inbound_message(contact=contact, endpoint=endpoint, body=body, provider_id=provider_id, media=media)
     sql, fields = _join_insert_sql()
-    values = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    values = insert_values(message, fields, connection)
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
         # Inside a caller's transaction, a savepoint: a retried webhook's failed INSERT leaves it usable.
         with connection.cursor() as cursor:
@@ -162,8 +162,7 @@ def _message_join(*, endpoint, sender_index, body, provider_id, media) -> Inboun
             )
             if cursor.rowcount != 1:
                 return None  # the contact changed meanwhile
-    message._state.adding = False
-    message._state.db = connection.alias
+    mark_saved(message, connection)
     _announce(contact=contact, message=message, queue_changed=False)
     return Inbound(message=message, contact=contact, duplicate=False)
 

@@ -2,12 +2,14 @@
 
 Every outbound message is an outbox item (``helpline.outbox``): it is stored
 sealed and its delivery task is written in the same transaction, then a worker
-hands it to its channel's gateway with retries and backoff. Status only moves
+hands it to its channel's gateway with retries and backoff. A web chat reply is
+delivered straight after its commit instead, with no task (``_message_store``). Status only moves
 forward, whichever arrives first: the gateway's answer or the provider's callback.
 A callback may even arrive before the worker has stored the provider's id for the
 message: it is kept (``PendingStatus``) and applied when the id lands.
 """
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -28,6 +30,7 @@ from helpline.outbox import (
     outbox_enqueue,
     outbox_register,
 )
+from helpline.rawsql import insert_values, mark_saved
 from helpline.realtime import (
     broadcast_after_commit,
     contact_group,
@@ -50,12 +53,13 @@ PROVIDER_ID_LOCK_CLASS = 0x5354
 
 def message_queue_automatic(*, contact: Contact, body: str) -> Message:
     """An automatic reply (waiting notice, survey question): sent like a counsellor's, marked automatic."""
-    return _message_queue_outbound(contact=contact, body=body, author=None, automatic=True)
+    message = _outbound_message(contact=contact, body=body, author=None, automatic=True)
+    _message_store(message)
+    return message
 
 
-@transaction.atomic
 def message_send(*, contact: Contact, body: str, author) -> Message:
-    """A counsellor's reply: stored sealed, then delivered by a background task."""
+    """A counsellor's reply: stored sealed, the counsellor's draft of it removed, then delivered."""
     body = body.strip()
     if contact.status in (ContactStatus.WRAPUP, ContactStatus.CLOSED):
         raise ValueError(_("This conversation has ended; nothing more can be sent in it."))
@@ -63,8 +67,8 @@ def message_send(*, contact: Contact, body: str, author) -> Message:
         raise ValueError(_("An empty message cannot be sent."))
     if len(body) > MAX_BODY_LENGTH:
         raise ValueError(_("A message may hold at most %(count)d characters.") % {"count": MAX_BODY_LENGTH})
-    message = _message_queue_outbound(contact=contact, body=body, author=author, automatic=False)
-    Draft.objects.filter(contact=contact, staff=author).delete()
+    message = _outbound_message(contact=contact, body=body, author=author, automatic=False)
+    _message_store(message, draft_of=author)
     if not _delivers_at_once(contact.channel):
         # A reply delivered straight after commit is announced by its delivery alone (the web chat's
         # gateway sends this same event once the reply is recorded delivered): one event per reply.
@@ -72,8 +76,7 @@ def message_send(*, contact: Contact, body: str, author) -> Message:
     return message
 
 
-@transaction.atomic(savepoint=False)  # inside message_send, no savepoint: two round trips fewer per reply
-def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
+def _outbound_message(*, contact, body, author, automatic) -> Message:
     message = Message(
         contact=contact,
         channel=contact.channel,
@@ -85,21 +88,62 @@ def _message_queue_outbound(*, contact, body, author, automatic) -> Message:
         next_attempt_at=timezone.now(),
     )
     seal(message, "body", body)
-    message.save()
-    if not _delivers_at_once(contact.channel):
-        outbox_enqueue(MESSAGE_OUTBOX, message.pk)
-        return message
-    # Delivered straight after commit; the task is the fallback if this process dies first, due
-    # only after a grace so that no worker races the attempt (which deletes it once delivered).
-    grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
-    task_id = outbox_enqueue(MESSAGE_OUTBOX, message.pk, run_after=timezone.now() + grace)
+    return message
+
+
+def _message_store(message: Message, *, draft_of=None) -> None:
+    """Store an outbound message with what delivers it (and remove ``draft_of``'s draft of it).
+
+    A channel whose gateway sends from the event loop (the web chat's) is delivered straight after
+    commit and gets no task: if this process dies first, the periodic ``outbox_overdue_deliver``
+    delivers it once the grace has passed (MessageOutbox.untasked). Any other gets its task in the
+    same transaction.
+    """
+    if not _delivers_at_once(message.channel):
+        with transaction.atomic(savepoint=False):
+            message.save()
+            outbox_enqueue(MESSAGE_OUTBOX, message.pk)
+            if draft_of is not None:
+                Draft.objects.filter(contact_id=message.contact_id, staff=draft_of).delete()
+        return
+    _message_insert(message, draft_of=draft_of)
     transaction.on_commit(
         lambda: message_deliver_soon(
-            message_id=str(message.pk), contact_id=str(contact.pk), task_id=task_id, channel=contact.channel
+            message_id=str(message.pk), contact_id=str(message.contact_id), channel=message.channel
         ),
         robust=True,
     )
-    return message
+
+
+def _message_insert(message: Message, *, draft_of=None) -> None:
+    """The message stored and the draft removed in one statement (PostgreSQL: a DELETE in the INSERT's WITH,
+    atomic by itself, so no transaction around it); elsewhere in one transaction."""
+    if draft_of is None:
+        message.save()
+        return
+    if connection.vendor != "postgresql":
+        with transaction.atomic(savepoint=False):
+            message.save()
+            Draft.objects.filter(contact_id=message.contact_id, staff=draft_of).delete()
+        return
+    sql, fields = _reply_insert_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [message.contact_id, draft_of.pk, *insert_values(message, fields, connection)])
+    mark_saved(message, connection)
+
+
+@functools.cache
+def _reply_insert_sql() -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = Message._meta.local_concrete_fields
+    draft = Draft._meta
+    # Identifiers come from the models; every value is a parameter.
+    return (
+        f"WITH draft AS (DELETE FROM {quote(draft.db_table)} "  # noqa: S608
+        f"WHERE {quote(draft.get_field('contact').column)} = %s AND {quote(draft.get_field('staff').column)} = %s) "
+        f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    ), fields
 
 
 def _delivers_at_once(channel: str) -> bool:
@@ -110,12 +154,12 @@ def _delivers_at_once(channel: str) -> bool:
         return False
 
 
-def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | None = None, channel: str = "") -> None:
-    """One delivery attempt now, beside the queued task (which then finds it sent and skips).
+def message_deliver_soon(*, message_id: str, contact_id: str, channel: str = "") -> None:
+    """One delivery attempt now, straight after the message's commit.
 
     Inside the ASGI server the attempt is handed to the event loop, so the
     counsellor's request does not wait for it; elsewhere (the worker, a command,
-    a test) it runs here. If the process dies first, the task delivers it.
+    a test) it runs here. If the process dies first, ``outbox_overdue_deliver`` delivers it.
     """
     loop = server_loop()
     if loop is None:
@@ -127,11 +171,9 @@ def message_deliver_soon(*, message_id: str, contact_id: str, task_id: str | Non
     run_in_turn(
         loop,
         f"deliver-{contact_id}",
-        lambda: outbox_attempt_async(
-            outbox=MESSAGE_OUTBOX, item_id=message_id, fallback_task_id=task_id, payload=payload
-        ),
+        lambda: outbox_attempt_async(outbox=MESSAGE_OUTBOX, item_id=message_id, payload=payload),
         on_error=lambda error: logger.warning(
-            "Immediate delivery of %s failed; its task will deliver it", message_id, exc_info=error
+            "Immediate delivery of %s failed; the overdue sweep will deliver it", message_id, exc_info=error
         ),
     )
 
@@ -271,6 +313,10 @@ class MessageOutbox(Outbox):
 
     def in_flight(self):
         return Q(direction=Direction.OUTBOUND, status=MessageStatus.SENDING)
+
+    def untasked(self):
+        # Channels delivered straight after commit (``_message_store``) get no task.
+        return Q(channel__in=[channel for channel in settings.HELPLINE_GATEWAYS if _delivers_at_once(channel)])
 
     def begin(self, message: Message):
         contact = message.contact

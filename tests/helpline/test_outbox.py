@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from helpline.models import Message
-from helpline.outbox import _claim_recording, outbox_sweep
+from helpline.outbox import _claim_recording, outbox_overdue_deliver, outbox_sweep
 from helpline.retry import RetryPolicy, retry_on_integrity_error
 from helpline.services.inbound import message_receive
 from helpline.services.outbound import MESSAGE_OUTBOX, message_deliver_attempt, message_send
@@ -61,6 +61,17 @@ def test_a_rolled_back_reply_leaves_no_delivery_task_behind(sms_endpoint, counse
         raise RuntimeError("the request failed after the reply was written")
     assert Message.objects.count() == messages_before
     assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_overdue_job_leaves_a_reply_that_has_its_own_task(sms_endpoint, counsellor, recording_gateway, settings):
+    """An SMS reply is delivered by its task: the periodic job of the replies delivered at once (which have
+    none) does not send it beside the task, however late it is."""
+    settings.HELPLINE_GATEWAYS = {**settings.HELPLINE_GATEWAYS, "webchat": "helpline.webchat.gateway.WebChatGateway"}
+    reply = _reply(sms_endpoint, counsellor)
+    later = timezone.now() + timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS + 60)
+    assert outbox_overdue_deliver(now=later) == {}
+    assert Message.objects.get(pk=reply.pk).status == "queued" and recording_gateway.SENT == []
 
 
 @pytest.mark.django_db

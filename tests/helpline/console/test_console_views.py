@@ -115,6 +115,26 @@ def test_reply_is_sent_and_the_box_cleared_empty_reply_refused(chat_endpoint, co
     assert Message.objects.filter(direction="out").count() == 1
 
 
+def test_a_web_chat_reply_and_the_removal_of_its_draft_are_one_statement(chat_endpoint, counsellor, colleague):
+    """The Send's write is one INSERT (no task, no transaction around it) that also removes the sender's draft,
+    and only the sender's: a colleague's draft of the same conversation stays."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    contact = held_by(counsellor, child_writes(chat_endpoint, "hello"))
+    client = client_for(counsellor)
+    client.post(f"/console/c/{contact.pk}/draft/", {"body": "I am here"}, **HTMX)
+    theirs = Draft.objects.create(contact=contact, staff=colleague.staff, body=Draft.objects.get().body)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(f"/console/c/{contact.pk}/send/", {"body": "I am here"}).status_code == 302
+    writes = [q["sql"] for q in queries if not q["sql"].startswith(("SELECT", "SAVEPOINT", "RELEASE"))]
+    [write] = [sql for sql in writes if '"helpline_message"' in sql]
+    assert write.startswith('WITH draft AS (DELETE FROM "helpline_draft"') and "INSERT INTO" in write
+    assert not [sql for sql in writes if "django_tasks" in sql]
+    assert list(Draft.objects.values_list("pk", flat=True)) == [theirs.pk]
+    assert Message.objects.filter(direction="out", status="queued").count() == 1
+
+
 def test_draft_is_kept_server_side_and_restored_when_the_pane_loads(chat_endpoint, counsellor):
     contact = held_by(counsellor, child_writes(chat_endpoint, "hello"))
     client = client_for(counsellor)

@@ -494,9 +494,7 @@ def fallback_tasks_of(message_id):
     return list(tasks.values("status", "run_after"))
 
 
-async def test_the_fallback_task_of_a_reply_delivered_at_once_is_deleted_with_the_delivery(
-    chat_endpoint, child, counsellor
-):
+async def test_a_reply_delivered_at_once_has_no_task(chat_endpoint, child, counsellor):
     tab = await child(token=new_token())
     [contact] = await contacts()
     answer = await reply(contact.pk, "No task left behind", counsellor)
@@ -506,23 +504,43 @@ async def test_the_fallback_task_of_a_reply_delivered_at_once_is_deleted_with_th
 
 
 @pytest.mark.django_db  # the test's transaction never commits: the commit's callbacks never run, as after a kill
-def test_a_reply_whose_process_dies_before_its_delivery_has_a_task_due_after_the_grace(
+def test_a_reply_whose_process_dies_before_its_delivery_is_delivered_by_the_periodic_job_after_the_grace(
     chat_endpoint, counsellor, settings
 ):
-    """Without the commit's callbacks (a process killed at commit), only the task is left to deliver the reply."""
+    """Without the commit's callbacks (a process killed at commit), the periodic job delivers the reply: not
+    within the grace (the immediate attempt may still be under way), once past it, once."""
     from datetime import timedelta
 
+    from asgiref.sync import async_to_sync
+    from django.core.management import call_command
+    from django.db.models import F
     from django.utils import timezone
 
+    from helpline.models import PeriodicJobState
+    from helpline.periodic import periodic_run_due
     from tests.helpline.console.conftest import child_writes, held_by
 
     contact = held_by(counsellor, child_writes(chat_endpoint))
-    before = timezone.now()
+    layer = get_channel_layer()
+    page = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(contact_group(contact.pk), page)  # where the child's socket listens
     answer = message_send(contact=contact, body="Are you there?", author=counsellor.staff)
-    [task] = fallback_tasks_of.func(answer.pk)
+    assert fallback_tasks_of.func(answer.pk) == []  # no task per reply: the periodic job is the fallback
+
+    assert "outbox.overdue" in periodic_run_due()  # the runner of both modes (the embedded worker's thread)
+    assert Message.objects.get(pk=answer.pk).status == "queued"  # still within the grace
+
     grace = timedelta(seconds=settings.HELPLINE_IMMEDIATE_DELIVERY_GRACE_SECONDS)
-    assert task["status"] == "READY" and before + grace <= task["run_after"] <= timezone.now() + grace
-    assert message_deliver_attempt(message_id=answer.pk) == "delivered"  # what the worker does when it is due
+    Message.objects.filter(pk=answer.pk).update(next_attempt_at=F("next_attempt_at") - grace - timedelta(seconds=1))
+    PeriodicJobState.objects.filter(name="outbox.overdue").update(next_run_at=timezone.now())
+    call_command("periodic_worker", "--once")  # production's periodic runner
+    assert Message.objects.get(pk=answer.pk).status == "delivered"
+    event = async_to_sync(layer.receive)(page)
+    assert (event["type"], event["message_id"]) == ("contact.message", str(answer.pk))
+
+    PeriodicJobState.objects.filter(name="outbox.overdue").update(next_run_at=timezone.now())
+    assert "outbox.overdue" in periodic_run_due()
+    assert Message.objects.filter(pk=answer.pk, attempts=1).exists()  # delivered once, not again
 
 
 async def test_a_reply_whose_worker_died_while_handing_it_over_reaches_the_child_after_the_sweep(
