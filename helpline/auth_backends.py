@@ -2,13 +2,18 @@
 
 Django's model backend, except that the user a session names is read with their
 staff profile in the same query: every staff request asks for the role
-(``helpline.access.role_of``), so it was a second SELECT on every request. It is
-still read on every request, nothing is cached: a deactivated user, a deleted
-session or a removed second factor is refused on the very next one.
+(``helpline.access.role_of``), so it was a second SELECT on every request. On a staff
+request both come from the session's own read (``helpline.session_store``, which also
+joins the second factor), when the session's row names the user its data names; else
+they are read here. Either way they are read on every request, nothing is cached: a
+deactivated user, a deleted session or a removed second factor is refused on the very
+next one.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from helpline.session_store import SIGNED_IN
 
 # Sessions written before this backend name Django's; they are read as this one's (helpline.session_store).
 LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -17,6 +22,11 @@ BACKEND = "helpline.auth_backends.StaffBackend"
 
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):
+        signed_in = SIGNED_IN.get()
+        if signed_in is not None and signed_in.user_pk == user_id:
+            # Read with the session, in its statement, this request (helpline.session_store).
+            user = signed_in.user
+            return user if user is not None and self.user_can_authenticate(user) else None
         try:
             user = _users().get(pk=user_id)
         except get_user_model().DoesNotExist:

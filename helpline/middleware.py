@@ -1,6 +1,7 @@
-"""The staff stack's own middlewares: 2FA on every view, and the idle timeout.
+"""The staff stack's own middlewares: the user and 2FA device from the session's one read, 2FA on every
+view, and the idle timeout.
 
-Both are ``sync_and_async_middleware``: they run in whichever mode the chain around
+The 2FA and idle timeout ones are ``sync_and_async_middleware``: they run in whichever mode the chain around
 them runs, so neither forces Django to put a thread hop (an ``async_to_sync`` or
 ``sync_to_async`` adapter) into a request. The staff handler (``config.handlers``) runs
 the whole chain and the view in one worker thread, so there they run sync.
@@ -11,10 +12,46 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import alogout, logout
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django_otp.middleware import OTPMiddleware
+
+from helpline.session_store import SIGNED_IN, signed_in_from
+
+
+class SessionAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's, except that the user is the one the session's read found (``helpline.session_store``):
+    the session, the user, their staff profile and second factor come in one statement."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user(request))
+
+
+def _user(request):
+    if not hasattr(request, "_cached_user"):
+        with signed_in_from(request.session):
+            request._cached_user = auth.get_user(request)  # Django's checks: backend, session hash
+    return request._cached_user
+
+
+class SessionOTPMiddleware(OTPMiddleware):
+    """django-otp's, except that the verified device is the one the session's read found."""
+
+    def _verify_user_sync(self, request, user):
+        with signed_in_from(request.session):
+            return super()._verify_user_sync(request, user)
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        signed_in = SIGNED_IN.get()
+        if signed_in is not None and signed_in.device_id == self._normalize_persistent_id(persistent_id):
+            return signed_in.device  # None: the row names a device that no longer exists
+        return super()._device_from_persistent_id(persistent_id)
 
 
 class RequireTwoFactorMiddleware:

@@ -14,6 +14,12 @@ class HashedSession(AbstractBaseSession):
     """
 
     session_key = models.CharField(_("session key digest"), max_length=64, primary_key=True)
+    # Copies of what the session's data names, so that the session's read joins the user, their staff
+    # profile and their second factor (helpline.session_store); the data stays what is believed: a copy
+    # that differs from it only costs the separate reads.
+    user_pk = models.BigIntegerField(null=True, blank=True)
+    device_model = models.CharField(max_length=64, blank=True)
+    device_pk = models.BigIntegerField(null=True, blank=True)
 
     class Meta(AbstractBaseSession.Meta):
         verbose_name = _("session")
