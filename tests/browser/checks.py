@@ -57,8 +57,15 @@ INIT_SCRIPT = """
 
 # preload: false: axe would otherwise fetch stylesheets that use @import (Django's admin does)
 # and parse them as inline <style> elements, which the page's own CSP rightly refuses.
+# How long a page action or an expectation waits (tests/browser/conftest.py sets the latter).
+PAGE_TIMEOUT_MS = 10_000
+# One run at a time per page: axe refuses a second run while one is going, which happens when a check
+# at the context's close follows a locator handler's check that a timed-out wait left running.
 AXE_RUN = """async (impacts) => {
-  const results = await axe.run(document, {resultTypes: ["violations"], preload: false});
+  const previous = window.__helplineAxeRun || Promise.resolve();
+  const run = previous.catch(() => null).then(() => axe.run(document, {resultTypes: ["violations"], preload: false}));
+  window.__helplineAxeRun = run;
+  const results = await run;
   return results.violations
     .filter((violation) => impacts.includes(violation.impact))
     .map((violation) => ({
@@ -174,7 +181,7 @@ class CheckedBrowser:
 
         def checked_new_page():
             page = new_page()
-            page.set_default_timeout(10_000)
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
             page.add_locator_handler(
                 page.locator(f"html[{PENDING}]"), lambda: watch.check_page(page), no_wait_after=True
             )

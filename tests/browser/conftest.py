@@ -5,10 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.checks import PHONE, CheckedBrowser
+from tests.browser.checks import PAGE_TIMEOUT_MS, PHONE, CheckedBrowser
 
 CHROMIUM = "/usr/bin/chromium"
+# An expectation's wait includes the checks a locator handler runs meanwhile (axe at both widths, seconds
+# on a loaded machine), as a page action's does: the same timeout for both.
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
 # Playwright's sync API keeps an event loop in this thread; the ORM calls made by
 # the test itself (creating users) are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
