@@ -195,7 +195,7 @@ class ReferralOutbox(Outbox):
                     )
                 )
         moved = referrals_move_locked(moves, skip_refused=True)
-        _withdrawn_disclosures_audit([row for row in delivered if str(row[1]) not in moved])
+        _withdrawn_disclosures_record([row for row in delivered if str(row[1]) not in moved])
         portal = [
             referral_id
             for _, referral_id, _, transport, receipt in delivered
@@ -246,16 +246,23 @@ class ReferralOutbox(Outbox):
         return ["last_error", "last_code"]
 
 
-def _withdrawn_disclosures_audit(unmoved: list[tuple[str, Any, int, str, DeliveryReceipt]]) -> None:
+def _withdrawn_disclosures_record(unmoved: list[tuple[str, Any, int, str, DeliveryReceipt]]) -> None:
     """The case's document reached the agency although its referral was withdrawn while the delivery was in
-    flight: the referral stays withdrawn, but what left the platform is still in the audit trail."""
+    flight: the referral stays withdrawn, but what left the platform is still in the audit trail, and the
+    agency is told to stop acting on it, as for one withdrawn after it was sent (the withdrawal, made before
+    the delivery landed, could not tell it)."""
     if not unmoved:
         return
-    withdrawn = dict(
-        Referral.objects.filter(pk__in={row[1] for row in unmoved}, status=Status.WITHDRAWN).values_list(
-            "pk", "agency__code"
+    referrals = {
+        referral.pk: referral
+        for referral in Referral.objects.select_related("agency").filter(
+            pk__in={row[1] for row in unmoved}, status=Status.WITHDRAWN
         )
-    )
+    }
+    withdrawn = {pk: referral.agency.code for pk, referral in referrals.items()}
+    for referral_id in {row[1] for row in unmoved if row[3] != PORTAL and row[1] in referrals}:
+        # The portal transport hands nothing over: there, the withdrawn referral never reached the agency.
+        agency_notice_queue(referral=referrals[referral_id], kind=NoticeKind.WITHDRAWN)
     audit_record_many(
         [
             {

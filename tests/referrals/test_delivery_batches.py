@@ -203,3 +203,39 @@ def test_a_referral_withdrawn_before_its_delivery_is_claimed_never_reaches_the_a
     assert Delivery.objects.get(pk=six[2].pk).status == DeliveryStatus.FAILED
     withdrawn.refresh_from_db()
     assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is None
+
+
+def test_a_referral_withdrawn_while_its_delivery_is_in_flight_is_still_told_to_the_agency(
+    six, receiver, counsellor, monkeypatch
+):
+    """Withdrawn while its document was on its way to the police's system: the document arrived, so the agency
+    must hear that it was withdrawn (stop acting on it), as it does for one withdrawn after it was sent."""
+    from django.core import mail
+
+    from referrals.models import AgencyNotice, NoticeKind
+    from referrals.notices import notice_attempt
+    from referrals.outbox import delivery_attempt
+    from tests.referrals.world import agency_user
+
+    withdrawn = Referral.objects.get(deliveries=six[0])
+    officer = agency_user("officer_a", withdrawn.agency)
+    type(officer).objects.filter(pk=officer.pk).update(email="officer_a@police.example")
+    AgencyNotice.objects.all().delete()
+    send = REFERRAL_OUTBOX.send
+
+    def send_then_withdraw(handover):
+        receipt = send(handover)
+        referral_withdraw(actor=counsellor, referral=withdrawn, reason="Sent by mistake: Amina asked us to wait")
+        return receipt
+
+    monkeypatch.setattr(REFERRAL_OUTBOX, "send", send_then_withdraw)
+    assert delivery_attempt(delivery_id=six[0].pk) == "sent"
+    assert str(six[0].pk) in {r.headers["Idempotency-Key"] for r in receiver.server.requests_to("POST", PATH)}
+
+    [notice] = AgencyNotice.objects.filter(referral=withdrawn)
+    assert notice.kind == NoticeKind.WITHDRAWN
+    mail.outbox.clear()
+    assert notice_attempt(notice_id=notice.pk) == "sent"
+    [message] = mail.outbox
+    assert "withdrew" in message.subject and "stop acting on it" in message.body
+    assert "Amina" not in message.subject + message.body
