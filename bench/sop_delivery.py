@@ -22,6 +22,16 @@ HTTP/1.1 keep-alive). Then, for each worker count W and in interleaved rounds:
   bodies, signed the same way with the same headers, to the same receiver, nothing else: the
   ceiling. Timed from the start signal until the last process is done.
 
+Before the measured rounds, each worker count runs **unmeasured warm-up rounds** until every worker
+has run a batch (at most three): a worker starts its sender process (``helpline.outbox._ProcessSender``)
+at its first batch and waits a second or two for it, once in its life. A production worker is
+long-lived, so that start is not part of its throughput; the warm-up says how many rounds it took.
+
+Each round also reads the CPU time every process used (``/proc``): the workers with their sender
+processes, PostgreSQL, the receiver, the bare clients, this bench and everything else on the machine,
+printed as CPU milliseconds per referral. On a machine with fewer cores than busy processes the
+ratio cannot exceed the bare client's CPU per request over the outbox's.
+
 Goal: the outbox delivers at least 80% as many referrals per second as the bare client. Use
 ``--referrals 1000`` for the throughput figure: a round of 200 lasts about half a second, and the
 workers' polling interval and start latency weigh on it.
@@ -54,6 +64,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from bench.delivery_peers import PATH, SECRET  # noqa: E402
+from bench.realtime import _cpu_ticks_by_group  # noqa: E402
 
 PEERS = str(ROOT / "bench" / "delivery_peers.py")
 
@@ -111,7 +122,9 @@ def bodies_write(body: str, count: int) -> str:
 
 
 def start_receiver() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, PEERS, "receiver"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, PEERS, "receiver"], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     port = int(process.stdout.readline())
     return process, f"http://127.0.0.1:{port}"
 
@@ -138,6 +151,7 @@ def start_workers(count: int, log) -> list[subprocess.Popen]:
             env=env,
             stdout=log,
             stderr=log,
+            start_new_session=True,  # its sender process too: their CPU is counted together
         )
         for number in range(count)
     ]
@@ -153,18 +167,21 @@ def stop(processes) -> None:
             process.kill()
 
 
-def bare_round(url: str, path: str, clients: int) -> float:
+def bare_round(url: str, path: str, clients: int, groups: dict) -> tuple[float, dict]:
     processes = [
         subprocess.Popen(
             [sys.executable, PEERS, "client", url, path, str(index), str(clients)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         for index in range(clients)
     ]
     for process in processes:
         assert process.stdout.readline().strip() == "ready"
+    groups = {**groups, **{process.pid: "client" for process in processes}}
+    before = _cpu_ticks_by_group(groups)
     started = time.perf_counter()
     for process in processes:
         process.stdin.write("go\n")
@@ -175,9 +192,10 @@ def bare_round(url: str, path: str, clients: int) -> float:
         assert line and line[0] == "done", line
         sent += int(line[1])
     elapsed = time.perf_counter() - started
+    used = cpu_used(before, _cpu_ticks_by_group(groups), sent)
     for process in processes:
         process.wait(10)
-    return sent / elapsed
+    return sent / elapsed, used
 
 
 def wait_delivered(ids, *, timeout: float = 300) -> None:
@@ -199,11 +217,42 @@ def wait_delivered(ids, *, timeout: float = 300) -> None:
         raise RuntimeError(f"{len(ids) - delivered} of the round's deliveries were not delivered")
 
 
-def outbox_round(*, case, agency, counsellor, count: int) -> float:
+def outbox_round(*, case, agency, counsellor, count: int, groups: dict) -> tuple[float, dict]:
     ids = queue(case=case, agency=agency, count=count, counsellor=counsellor)  # committed here
+    before = _cpu_ticks_by_group(groups)
     started = time.perf_counter()
     wait_delivered(ids)
-    return count / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return count / elapsed, cpu_used(before, _cpu_ticks_by_group(groups), count)
+
+
+CPU_GROUPS = ("workers", "postgres", "receiver", "client", "bench", "other")
+
+
+def cpu_used(before: dict, after: dict, count: int) -> dict[str, float]:
+    """CPU milliseconds per item by group of processes between two readings."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {group: 1000 * (after.get(group, 0) - before.get(group, 0)) / tick / count for group in CPU_GROUPS}
+
+
+def cpu_line(used: dict) -> str:
+    return ", ".join(f"{group} {used[group]:.2f}" for group in CPU_GROUPS if used[group] >= 0.005)
+
+
+def warm_up(*, case, agency, counsellor, count: int, workers: int) -> int:
+    """Unmeasured rounds until every worker has run a batch (its sender process started); how many it took."""
+    from django_tasks_db.models import DBTaskResult
+
+    for rounds in range(1, 4):
+        ids = queue(case=case, agency=agency, count=count, counsellor=counsellor)
+        wait_delivered(ids)
+        ran = set()
+        for worker_ids, outcome in DBTaskResult.objects.values_list("worker_ids", "return_value"):
+            if isinstance(outcome, str) and outcome.startswith("sent"):
+                ran.update(worker_ids)
+        if all(f"bench-{number}" in ran for number in range(workers)):
+            return rounds
+    return 0
 
 
 def profile_round(*, case, agency, counsellor, count: int) -> None:
@@ -258,19 +307,34 @@ def main():
         )
         for workers in args.workers:
             processes = start_workers(workers, log)
+            groups = {receiver.pid: "receiver", **{process.pid: "workers" for process in processes}}
             try:
                 time.sleep(3)  # Django set up in every worker
+                warm = warm_up(case=case, agency=agency, counsellor=counsellor, count=args.referrals, workers=workers)
+                print(
+                    f"W={workers} warm-up: "
+                    + (
+                        f"every worker ran a batch after {warm} round(s)"
+                        if warm
+                        else "some worker ran no batch in 3 rounds (its first batch will wait for its sender process)"
+                    ),
+                    flush=True,
+                )
                 outbox_rates, bare_rates = [], []
                 for number in range(1, args.rounds + 1):
                     path = bodies_write(body, args.referrals)
-                    bare = bare_round(base + PATH, path, workers)
+                    bare, bare_cpu = bare_round(base + PATH, path, workers, groups)
                     os.unlink(path)
-                    outbox = outbox_round(case=case, agency=agency, counsellor=counsellor, count=args.referrals)
+                    outbox, outbox_cpu = outbox_round(
+                        case=case, agency=agency, counsellor=counsellor, count=args.referrals, groups=groups
+                    )
                     bare_rates.append(bare)
                     outbox_rates.append(outbox)
                     print(
                         f"W={workers} round {number}: outbox {outbox:7.1f}/s  bare client {bare:7.1f}/s  "
-                        f"ratio {outbox / bare:5.2f}  (load {os.getloadavg()[0]:.1f})",
+                        f"ratio {outbox / bare:5.2f}  (load {os.getloadavg()[0]:.1f})\n"
+                        f"    CPU ms a referral, outbox: {cpu_line(outbox_cpu)}\n"
+                        f"    CPU ms a request, bare:    {cpu_line(bare_cpu)}",
                         flush=True,
                     )
             finally:
