@@ -139,29 +139,36 @@ _INSERTED_FIELDS = (
 )
 
 
-@functools.lru_cache(maxsize=64)
-def _insert_sql(rows: int) -> str:
-    columns = ", ".join(AuditEvent._meta.get_field(name).column for name in _INSERTED_FIELDS)
-    casts = {"details": "::jsonb", "ip_address": "::inet"}
-    row = "(" + ", ".join("%s" + casts.get(name, "") for name in _INSERTED_FIELDS) + ")"
-    values = ", ".join([row] * rows)
-    return f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES {values} RETURNING id"  # noqa: S608
+@functools.lru_cache(maxsize=8)
+def _insert_sql(using: str) -> str:
+    connection = connections[using]
+    fields = [AuditEvent._meta.get_field(name) for name in _INSERTED_FIELDS]
+    columns = ", ".join(field.column for field in fields)
+    # One array per column (the details as canonical JSON text): the same statement text for any number of
+    # events, so psycopg parses it once.
+    arrays = ", ".join(f"%s::{'jsonb' if field.name == 'details' else field.db_type(connection)}[]" for field in fields)
+    return (
+        f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) "  # noqa: S608 (names from the model, values bound)
+        f"SELECT {columns} FROM unnest({arrays}) WITH ORDINALITY AS v({columns}, position) ORDER BY position "
+        "RETURNING id"
+    )
 
 
 def _insert(events: list[AuditEvent], connection) -> None:
     """One prepared-shape INSERT on PostgreSQL: every audited transaction pays for this, so skip the ORM's compiler.
 
     The values are the model's own, already cleaned; the rows read back through the ORM as any
-    other. Several events are one multi-row INSERT, whose ids come back in the order of its rows.
+    other. Several events are one INSERT of the rows in their order, so their ids (one session's
+    sequence, increasing) sorted are theirs in that order.
     """
-    values = []
+    columns: list[list] = [[] for _ in _INSERTED_FIELDS]
+    details = _INSERTED_FIELDS.index("details")
     for event in events:
-        row = [getattr(event, name) for name in _INSERTED_FIELDS]
-        row[_INSERTED_FIELDS.index("details")] = canonical_json(event.details)
-        values.extend(row)
+        for index, name in enumerate(_INSERTED_FIELDS):
+            columns[index].append(canonical_json(event.details) if index == details else getattr(event, name))
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(events)), values)
-        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+        cursor.execute(_insert_sql(connection.alias), columns)
+        for event, pk in zip(events, sorted(pk for (pk,) in cursor.fetchall()), strict=True):
             event.pk = pk
             event._state.adding = False
             event._state.db = connection.alias
