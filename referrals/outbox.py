@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpline.audit.services import audit_record_many
+from helpline.bulk import locked_update
 from helpline.outbox import DeliveryError, Outbox, outbox_attempt, outbox_register
 from helpline.retry import RetryPolicy
 from helpline.vault.models import DataKey
@@ -151,13 +152,17 @@ class ReferralOutbox(Outbox):
         return list(values)
 
     def succeeded_rows(self, outcomes: list[tuple[str, DeliveryReceipt]]) -> None:
-        """A batch's successes: the deliveries marked delivered by one UPDATE, then their referrals moved
+        """A batch's successes: the deliveries locked in id order and marked delivered by one UPDATE that returns
+        what follows needs (``helpline.bulk.locked_update``), then their referrals moved
         set-based (``referrals_move_locked``: one locking read, one UPDATE, one INSERT of events and one of
         audit records), the same steps as ``succeeded`` for each."""
         receipts = dict(outcomes)
-        delivered = Delivery.objects.filter(pk__in=list(receipts))
-        delivered.update(claimed_at=None, **self._delivered())
-        rows = delivered.values_list("pk", "referral_id", "attempts", "transport")
+        rows = locked_update(
+            Delivery,
+            list(receipts),
+            {"claimed_at": None, **self._delivered()},
+            ["pk", "referral", "attempts", "transport"],
+        )
         self._sent(
             [(str(pk), referral, attempts, transport, receipts[str(pk)]) for pk, referral, attempts, transport in rows]
         )
