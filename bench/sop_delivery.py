@@ -22,10 +22,11 @@ HTTP/1.1 keep-alive). Then, for each worker count W and in interleaved rounds:
   bodies, signed the same way with the same headers, to the same receiver, nothing else: the
   ceiling. Timed from the start signal until the last process is done.
 
-Before the measured rounds, each worker count runs **unmeasured warm-up rounds** until every worker
-has run a batch (at most three): a worker starts its sender process (``helpline.outbox._ProcessSender``)
-at its first batch and waits a second or two for it, once in its life. A production worker is
-long-lived, so that start is not part of its throughput; the warm-up says how many rounds it took.
+Before the measured rounds, each worker count runs **unmeasured warm-up rounds** of 100 referrals a
+worker until every worker has run a batch (at most three): a worker starts its sender process
+(``helpline.outbox._ProcessSender``) at its first batch and waits a second or two for it, once in its
+life. A production worker is long-lived, so that start is not part of its throughput; the warm-up says
+how many rounds it took.
 
 Each round also reads the CPU time every process used (``/proc``): the workers with their sender
 processes, PostgreSQL, the receiver, the bare clients, this bench and everything else on the machine,
@@ -44,6 +45,7 @@ import cProfile
 import json
 import os
 import pstats
+import signal
 import statistics
 import subprocess
 import sys
@@ -283,6 +285,8 @@ def main():
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 4])
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    # Stopped (``timeout``): the workers and the receiver, in sessions of their own, are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     from referrals.services.agencies import agency_update
 
@@ -310,7 +314,7 @@ def main():
             groups = {receiver.pid: "receiver", **{process.pid: "workers" for process in processes}}
             try:
                 time.sleep(3)  # Django set up in every worker
-                warm = warm_up(case=case, agency=agency, counsellor=counsellor, count=args.referrals, workers=workers)
+                warm = warm_up(case=case, agency=agency, counsellor=counsellor, count=100 * workers, workers=workers)
                 print(
                     f"W={workers} warm-up: "
                     + (
