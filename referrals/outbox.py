@@ -254,8 +254,9 @@ class ReferralOutbox(Outbox):
 def _withdrawn_disclosures_record(unmoved: list[tuple[str, Any, int, str, DeliveryReceipt]]) -> None:
     """The case's document reached the agency although its referral was withdrawn while the delivery was in
     flight: the referral stays withdrawn, but what left the platform is still in the audit trail, and the
-    agency is told to stop acting on it, as for one withdrawn after it was sent (the withdrawal, made before
-    the delivery landed, could not tell it)."""
+    agency is told, as for one withdrawn after it was sent: it is stamped sent (so its portal and API show
+    it withdrawn, without what was shared) and gets the withdrawn notice. The portal transport hands nothing
+    over: there the withdrawn referral never reached the agency, and stays out of its sight."""
     if not unmoved:
         return
     referrals = {
@@ -265,9 +266,14 @@ def _withdrawn_disclosures_record(unmoved: list[tuple[str, Any, int, str, Delive
         )
     }
     withdrawn = {pk: referral.agency.code for pk, referral in referrals.items()}
-    for referral_id in {row[1] for row in unmoved if row[3] != PORTAL and row[1] in referrals}:
-        # The portal transport hands nothing over: there, the withdrawn referral never reached the agency.
-        agency_notice_queue(referral=referrals[referral_id], kind=NoticeKind.WITHDRAWN)
+    reached = [referrals[pk] for pk in {row[1] for row in unmoved if row[3] != PORTAL and row[1] in referrals}]
+    now = timezone.now()
+    # updated_at too: an agency's system polling the API's list (updated_since) sees the withdrawal.
+    Referral.objects.filter(pk__in=[referral.pk for referral in reached], sent_at__isnull=True).update(
+        sent_at=now, updated_at=now
+    )
+    for referral in reached:
+        agency_notice_queue(referral=referral, kind=NoticeKind.WITHDRAWN)
     audit_record_many(
         [
             {

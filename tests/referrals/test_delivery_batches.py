@@ -8,6 +8,7 @@ thread while the next batch is claimed and the last one recorded (the last test)
 import threading
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -27,7 +28,9 @@ from referrals.services.referrals import (
     referral_manual_create,
     referral_withdraw,
 )
+from tests.conftest import login_verified
 from tests.integrations.webhook.conftest import PATH
+from tests.referrals.api.conftest import ApiClient, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +134,8 @@ def test_a_referral_withdrawn_while_its_batch_is_in_flight_stays_withdrawn_and_t
     assert outbox_attempt_batch(outbox=REFERRAL_OUTBOX, item_id=str(six[0].pk)) == "sent 6"
 
     withdrawn.refresh_from_db()
-    assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is None
+    # Stamped sent (it reached the police's system, which must see it withdrawn), never moved to sent.
+    assert withdrawn.status == Status.WITHDRAWN and withdrawn.sent_at is not None
     assert not ReferralEvent.objects.filter(referral=withdrawn, to_status=Status.SENT).exists()
     # ...but its document did leave the platform: that disclosure is in the audit trail, marked withdrawn.
     [disclosed] = AuditEvent.objects.filter(action=actions.REFERRAL_SENT, record_id=str(withdrawn.pk))
@@ -239,3 +243,46 @@ def test_a_referral_withdrawn_while_its_delivery_is_in_flight_is_still_told_to_t
     [message] = mail.outbox
     assert "withdrew" in message.subject and "stop acting on it" in message.body
     assert "Amina" not in message.subject + message.body
+
+    # The agency's system, which has the document, learns it the way it learns any withdrawal: the API lists
+    # it withdrawn and its fetch no longer gives the document; the notice's link opens it, without content.
+    api = ApiClient(make_key(withdrawn.agency)[1])
+    listed = {row["id"]: row for row in api.get("/api/v1/referrals/").json()["results"]}
+    assert listed[str(withdrawn.pk)]["status"] == "withdrawn"
+    fetched = api.get(f"/api/v1/referrals/{withdrawn.pk}/").json()
+    assert fetched["withdrawn"] is True and fetched["document"] is None
+    client = Client()
+    login_verified(client, officer)
+    page = client.get(f"/authority/referrals/{withdrawn.pk}/")
+    assert page.status_code == 200 and "stop acting on it" in page.content.decode()
+    assert "Amina" not in page.content.decode()
+
+
+def test_a_referral_withdrawn_while_its_portal_delivery_is_in_flight_never_reaches_the_agency(
+    case, counsellor, agencies, monkeypatch
+):
+    """The portal transport hands nothing over: withdrawn before its delivery was recorded, the referral never
+    appears in the agency's inbox, and the agency hears of neither the referral nor its withdrawal."""
+    from referrals.models import AgencyNotice
+    from referrals.outbox import delivery_attempt
+    from referrals.selectors import referrals_of_agency
+    from tests.referrals.world import agency_user
+
+    portal_agency = agencies["ke-police-nairobi"]  # no webhook receiver: it reads its referrals in the portal
+    [delivery] = _queue(case, counsellor, portal_agency, 1)
+    assert delivery.transport == "portal"
+    withdrawn = Referral.objects.get(deliveries=delivery)
+    officer = agency_user("officer_p", portal_agency)
+    type(officer).objects.filter(pk=officer.pk).update(email="officer_p@agency.example")
+    AgencyNotice.objects.all().delete()
+    send = REFERRAL_OUTBOX.send
+
+    def send_then_withdraw(handover):
+        receipt = send(handover)
+        referral_withdraw(actor=counsellor, referral=withdrawn, reason="Sent by mistake")
+        return receipt
+
+    monkeypatch.setattr(REFERRAL_OUTBOX, "send", send_then_withdraw)
+    assert delivery_attempt(delivery_id=delivery.pk) == "sent"
+    assert not referrals_of_agency(portal_agency).filter(pk=withdrawn.pk).exists()
+    assert not AgencyNotice.objects.filter(referral=withdrawn).exists()
