@@ -242,8 +242,9 @@ HELPLINE_SEND_RETRY_SECONDS = env_int("HELPLINE_SEND_RETRY_SECONDS", 10)
 # Referral deliveries (referrals.outbox): attempts before a referral is marked failed, first retry wait.
 REFERRAL_DELIVERY_MAX_ATTEMPTS = env_int("REFERRAL_DELIVERY_MAX_ATTEMPTS", 8)
 REFERRAL_DELIVERY_RETRY_SECONDS = env_int("REFERRAL_DELIVERY_RETRY_SECONDS", 30)
-# Due deliveries one worker task claims, sends and records together (helpline.outbox batches).
-REFERRAL_DELIVERY_BATCH = env_int("REFERRAL_DELIVERY_BATCH", 20)
+# Due deliveries one worker task claims, sends and records together (helpline.outbox batches): a batch costs
+# about ten statements and two commits whatever its size (docs/PERFORMANCE.md, "Referral delivery, third pass").
+REFERRAL_DELIVERY_BATCH = env_int("REFERRAL_DELIVERY_BATCH", 100)
 # What referral documents say about the helpline that sends them (docs/referral-document.schema.json).
 HELPLINE_COUNTRY = env_str("HELPLINE_COUNTRY", "")
 HELPLINE_PHONE = env_str("HELPLINE_PHONE", "")
