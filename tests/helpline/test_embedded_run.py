@@ -222,6 +222,33 @@ def _post(base, session, path, data=None):
     return response
 
 
+def _a_web_chat_reply_reaches_the_child(base, port, counsellor, *, sms_contact):
+    """A child on the web chat gets the counsellor's reply on their socket: on SQLite the reply and its draft's
+    removal are one transaction, delivered straight after commit through the in-memory layer."""
+    from websockets.sync.client import connect
+
+    with connect(f"ws://127.0.0.1:{port}/ws/chat/demo/", origin=base, open_timeout=10) as child:
+        child.send(json.dumps({"type": "hello", "token": "c" * 32, "language": "en", "age_band": "13-15"}))
+        frames = [json.loads(child.recv(timeout=10))]
+        while frames[-1].get("type") != "ready":
+            frames.append(json.loads(child.recv(timeout=10)))
+        child.send(json.dumps({"type": "message", "id": "00000000-0000-4000-8000-000000000001", "body": "hello?"}))
+        _post(base, counsellor, "/console/take/")
+        mine = counsellor.get(f"{base}/console/mine/", headers={"HX-Request": "true"}, timeout=10).text
+        [chat] = set(re.findall(r"/console/c/([0-9a-f-]{36})/", mine)) - {sms_contact}
+        _post(base, counsellor, f"/console/c/{chat}/draft/", {"body": "Draft kept until sent"})
+        assert "Draft kept until sent" in counsellor.get(f"{base}/console/c/{chat}/", timeout=10).text
+        _post(base, counsellor, f"/console/c/{chat}/send/", {"body": "You reached the helpline."})
+        assert "Draft kept until sent" not in counsellor.get(f"{base}/console/c/{chat}/", timeout=10).text
+        replies = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not replies:
+            frame = json.loads(child.recv(timeout=20))
+            if frame.get("type") == "message" and frame.get("direction") == "out":
+                replies.append(frame)
+        assert [frame["body"] for frame in replies] == ["You reached the helpline."]
+
+
 def test_a_child_is_answered_and_referred_to_an_agency_on_sqlite(embedded_server):
     port, env, log, process = embedded_server
     wait_for_health(port, time.monotonic() + 120)  # (a loaded machine; the minute is the first test's claim)
@@ -245,6 +272,7 @@ def test_a_child_is_answered_and_referred_to_an_agency_on_sqlite(embedded_server
     _post(base, counsellor, f"/console/c/{contact}/risk/", {"decision": "confirm"})
     pane = counsellor.get(f"{base}/console/c/{contact}/", timeout=10).text
     assert "share my photos" in pane and "We are here." in pane
+    _a_web_chat_reply_reaches_the_child(base, port, counsellor, sms_contact=contact)
 
     # The demo case's proposals: consent, confirmed, a supervisor approves, the police receive one.
     plan = counsellor.get(f"{base}/referrals/case/1/", timeout=10).text
