@@ -21,7 +21,9 @@ and signed before timing (bench/ingest.lua cycles through a file per run, so no 
 repeats), rounds interleaved (bare, ingest, ingest, bare). **Open loop**: this script sends
 at a fixed rate of half the bare view's closed-loop throughput at the highest concurrency,
 over a pool of connections, and measures each latency from the request's *scheduled* send
-time, so time spent queueing counts. Senders come from a pool of one per ten messages.
+time, so time spent queueing counts. Senders come from a pool of one per ten messages. Each
+open-loop request's scheduled offset and latency are written to ``var/bench-ingest/open-<view>.json``
+(with the wall-clock start), to see when in the run the slow ones were sent.
 """
 
 import argparse
@@ -412,8 +414,10 @@ async def open_loop(port: int, requests: list[bytes], rate: float, connections: 
     for _ in range(connections):
         idle.put_nowait(await asyncio.open_connection(HOST, port))
     latencies: list[float] = []
+    trace: list[tuple[float, float]] = []  # (scheduled offset s, latency s) per request, in completion order
     failures: dict[int, int] = {}
     start = time.perf_counter() + 0.1
+    wall_start = time.time() + 0.1
 
     async def one(n, raw):
         scheduled = start + n / rate
@@ -423,7 +427,9 @@ async def open_loop(port: int, requests: list[bytes], rate: float, connections: 
         reader, writer = await idle.get()  # waiting for a connection is queueing: it counts
         writer.write(raw)
         status, close = await read_response(reader)
-        latencies.append(time.perf_counter() - scheduled)
+        latency = time.perf_counter() - scheduled
+        latencies.append(latency)
+        trace.append((n / rate, latency))
         if status != 200:
             failures[status] = failures.get(status, 0) + 1
         if close:
@@ -442,6 +448,8 @@ async def open_loop(port: int, requests: list[bytes], rate: float, connections: 
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "failures": failures,
+        "trace": trace,
+        "wall_start": wall_start,
     }
 
 
@@ -555,6 +563,9 @@ def main() -> None:
             )
             measuring(f"{rate:.0f} open-loop-{kind}")
             opened[kind] = asyncio.run(open_loop(ports[kind], requests, rate, max(levels)))
+            (var_dir / f"open-{kind}.json").write_text(
+                json.dumps({"wall_start": opened[kind]["wall_start"], "trace": opened[kind]["trace"]})
+            )
             measuring("")
         if args.profile:
             time.sleep(3)  # the samplers write every 2 s
