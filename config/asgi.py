@@ -8,6 +8,7 @@ import django  # noqa: E402
 
 django.setup(set_prefix=False)
 
+from config.heap import heap_freeze  # noqa: E402
 from config.machine import MachineEndpointsHandler, OneThreadASGIHandler, http_router  # noqa: E402
 
 django_asgi_app = OneThreadASGIHandler()
@@ -27,3 +28,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Last: everything start-up built lives as long as the process; the collector need not walk it.
+heap_freeze()
