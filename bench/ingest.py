@@ -28,6 +28,7 @@ open-loop request's scheduled offset and latency are written to ``var/bench-inge
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -562,6 +563,10 @@ def main() -> None:
                 kind=kind, port=ports[kind], token=token, count=open_count, start=2 * 10**8, senders=senders
             )
             measuring(f"{rate:.0f} open-loop-{kind}")
+            # The generator is a Python process too: a full collection of its heap (Django, the built
+            # requests; 70-190 ms measured) would delay sends and count as the server's latency.
+            gc.collect()
+            gc.freeze()
             opened[kind] = asyncio.run(open_loop(ports[kind], requests, rate, max(levels)))
             (var_dir / f"open-{kind}.json").write_text(
                 json.dumps({"wall_start": opened[kind]["wall_start"], "trace": opened[kind]["trace"]})
