@@ -15,10 +15,6 @@ from django.contrib.auth.backends import ModelBackend
 
 from helpline.session_store import SIGNED_IN
 
-# Sessions written before this backend name Django's; they are read as this one's (helpline.session_store).
-LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
-BACKEND = "helpline.auth_backends.StaffBackend"
-
 
 class StaffBackend(ModelBackend):
     def get_user(self, user_id):

@@ -52,6 +52,10 @@ class SignedIn:
 
 
 # The request's SignedIn while its user and second factor are being found (helpline.auth_backends).
+# The sign-in backend sessions name (helpline.auth_backends.StaffBackend), and Django's that sessions
+# written before it name: those are read as naming it. Here, not in the backend, which reads SIGNED_IN.
+LEGACY_BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "helpline.auth_backends.StaffBackend"
 SIGNED_IN: contextvars.ContextVar[SignedIn | None] = contextvars.ContextVar("helpline_signed_in", default=None)
 
 
@@ -148,8 +152,6 @@ def _backend_renamed(data: dict) -> dict:
     """A session logged in before ``helpline.auth_backends`` named Django's model backend: read as the
     one that replaced it (its subclass), so nobody is logged out by the change."""
     from django.contrib.auth import BACKEND_SESSION_KEY
-
-    from helpline.auth_backends import BACKEND, LEGACY_BACKEND
 
     if data.get(BACKEND_SESSION_KEY) == LEGACY_BACKEND:
         data[BACKEND_SESSION_KEY] = BACKEND

@@ -7,8 +7,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from helpline.auth_backends import LEGACY_BACKEND
 from helpline.models import HashedSession, Role, SealedTOTPDevice
+from helpline.session_store import LEGACY_BACKEND
 from tests.conftest import PASSWORD, login_verified
 
 pytestmark = pytest.mark.django_db
