@@ -222,8 +222,7 @@ def test_a_referral_withdrawn_while_its_delivery_is_in_flight_is_still_told_to_t
     from tests.referrals.world import agency_user
 
     withdrawn = Referral.objects.get(deliveries=six[0])
-    officer = agency_user("officer_a", withdrawn.agency)
-    type(officer).objects.filter(pk=officer.pk).update(email="officer_a@police.example")
+    officer = agency_user("officer_a", withdrawn.agency, email="officer_a@police.example")
     AgencyNotice.objects.all().delete()
     send = REFERRAL_OUTBOX.send
 
@@ -272,8 +271,7 @@ def test_a_referral_withdrawn_while_its_portal_delivery_is_in_flight_never_reach
     [delivery] = _queue(case, counsellor, portal_agency, 1)
     assert delivery.transport == "portal"
     withdrawn = Referral.objects.get(deliveries=delivery)
-    officer = agency_user("officer_p", portal_agency)
-    type(officer).objects.filter(pk=officer.pk).update(email="officer_p@agency.example")
+    agency_user("officer_p", portal_agency, email="officer_p@agency.example")
     AgencyNotice.objects.all().delete()
     send = REFERRAL_OUTBOX.send
 

@@ -31,9 +31,7 @@ AGENCY_ANSWER = "We have opened file 2231"
 
 @pytest.fixture
 def officer(sent):
-    user = agency_user("officer_a", sent.agency)
-    type(user).objects.filter(pk=user.pk).update(email="officer_a@police.example")
-    return user
+    return agency_user("officer_a", sent.agency, email="officer_a@police.example")
 
 
 @pytest.fixture
@@ -104,8 +102,7 @@ def test_the_agency_is_told_once_without_content(sent, officer, counsellor):
 
 def test_a_referral_withdrawn_before_it_was_sent_tells_no_agency(plan, counsellor):
     proposed = plan["ke-police-nairobi"]
-    user = agency_user("officer_a", proposed.agency)
-    type(user).objects.filter(pk=user.pk).update(email="officer_a@police.example")
+    agency_user("officer_a", proposed.agency, email="officer_a@police.example")
     assert proposed.sent_at is None
     AgencyNotice.objects.all().delete()
     referral_withdraw(actor=counsellor, referral=proposed, reason=REASON)

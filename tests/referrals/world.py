@@ -47,13 +47,17 @@ def referral_sent(referral, *, counsellor, supervisor):
     return sent
 
 
-def agency_user(username, agency):
-    """An authority user (password and enrolled authenticator) who works for ``agency``."""
+def agency_user(username, agency, *, email: str = ""):
+    """An authority user (password and enrolled authenticator) who works for ``agency`` (``email``: where
+    the portal's notices reach them)."""
     from referrals.services.agencies import agency_membership_set
     from tests.conftest import make_staff
 
     user = make_staff(username, "authority")
     agency_membership_set(actor=None, user=user, agency=agency)
+    if email:
+        type(user).objects.filter(pk=user.pk).update(email=email)
+        user.email = email
     return user
 
 
